@@ -1,0 +1,3 @@
+//! ackscope: a terminal lab that shows, event by event, when Kafka keeps and when it loses a message.
+
+pub mod sim;

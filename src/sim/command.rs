@@ -1,0 +1,73 @@
+//! Commands: everything a learner, a lesson or the CLI can do to the world. One API for all three.
+
+use serde::{Deserialize, Serialize};
+
+use super::cluster::CutScope;
+use super::faults::FaultError;
+use super::producer::ProducerError;
+use super::types::{BrokerId, PartitionId, ProducerId};
+use super::world::World;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// `kill -9` of a broker's process.
+    CrashProcess(BrokerId),
+    /// Power loss of a broker's machine.
+    CutPower(BrokerId),
+    /// Power loss of every machine at once.
+    CutPowerEverywhere,
+    /// Controlled shutdown (SIGTERM).
+    ShutDown(BrokerId),
+    Restart(BrokerId),
+    CutOff {
+        broker: BrokerId,
+        scope: CutScope,
+    },
+    Heal(BrokerId),
+    Fsync(BrokerId),
+    Produce {
+        producer: ProducerId,
+        name: Option<String>,
+        partition: Option<PartitionId>,
+    },
+    FlushProducer(ProducerId),
+    CloseProducer(ProducerId),
+    KillProducer(ProducerId),
+    RestartProducer(ProducerId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Fault(#[from] FaultError),
+    #[error(transparent)]
+    Producer(#[from] ProducerError),
+}
+
+impl World {
+    /// Applies a command at the current time. On error nothing changed.
+    pub fn apply(&mut self, command: &Command) -> Result<(), CommandError> {
+        match command {
+            Command::CrashProcess(b) => self.crash_process(*b)?,
+            Command::CutPower(b) => self.cut_power(*b)?,
+            Command::CutPowerEverywhere => self.cut_power_everywhere(),
+            Command::ShutDown(b) => self.shut_down(*b)?,
+            Command::Restart(b) => self.restart(*b)?,
+            Command::CutOff { broker, scope } => self.cut_off(*broker, *scope)?,
+            Command::Heal(b) => self.heal(*b)?,
+            Command::Fsync(b) => self.fsync(*b)?,
+            Command::Produce {
+                producer,
+                name,
+                partition,
+            } => {
+                self.produce(*producer, name.as_deref(), *partition)?;
+            }
+            Command::FlushProducer(p) => self.flush_producer(*p, false)?,
+            Command::CloseProducer(p) => self.flush_producer(*p, true)?,
+            Command::KillProducer(p) => self.kill_producer(*p)?,
+            Command::RestartProducer(p) => self.restart_producer(*p)?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! `Sim`: the world plus its history, so that any step can be undone exactly.
+//!
+//! Every input (a step of the queue, a command, a clock advance) is recorded. Stepping back restores
+//! the nearest checkpoint and replays the recorded inputs after it; determinism makes the replay
+//! land on exactly the state that preceded the undone step.
+
+use super::command::{Command, CommandError};
+use super::config::{Setup, SetupError};
+use super::event::Event;
+use super::types::Time;
+use super::world::World;
+
+/// Inputs between two checkpoints.
+const CHECKPOINT_INTERVAL: usize = 512;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Input {
+    Step,
+    Command(Command),
+    Advance(Time),
+}
+
+#[derive(Clone, Debug)]
+struct Recorded {
+    input: Input,
+    /// Length of the event log after this input.
+    events_end: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sim {
+    world: World,
+    /// `(number of inputs applied, world after them)`, oldest first; the first is the initial world.
+    checkpoints: Vec<(usize, World)>,
+    inputs: Vec<Recorded>,
+    events: Vec<Event>,
+    steps: u64,
+}
+
+impl Sim {
+    pub fn new(setup: &Setup) -> Result<Sim, SetupError> {
+        let world = World::new(setup)?;
+        Ok(Sim {
+            checkpoints: vec![(0, world.clone())],
+            world,
+            inputs: Vec::new(),
+            events: Vec::new(),
+            steps: 0,
+        })
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn now(&self) -> Time {
+        self.world.now()
+    }
+
+    /// Every event so far, oldest first.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Number of event groups (engine steps and commands) so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The events of the most recent step.
+    pub fn last_step_events(&self) -> &[Event] {
+        let Some(last) = self.events.last() else {
+            return &[];
+        };
+        let start = self
+            .events
+            .iter()
+            .rposition(|e| e.step != last.step)
+            .map_or(0, |i| i + 1);
+        &self.events[start..]
+    }
+
+    /// Runs the next scheduled event group. Returns false if nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        if self.world.is_idle() {
+            return false;
+        }
+        // Even a step that only drains silent timers changes the world, so it is recorded.
+        let progressed = self.world.step();
+        self.record(Input::Step);
+        progressed
+    }
+
+    /// Applies a command at the current time.
+    pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
+        self.world.apply(&command)?;
+        self.record(Input::Command(command));
+        Ok(())
+    }
+
+    /// Runs every event up to `time`, then moves the clock there.
+    pub fn advance_to(&mut self, time: Time) {
+        while self.world.next_due().is_some_and(|t| t <= time) {
+            self.step();
+        }
+        if self.world.now() < time {
+            self.world.advance_clock(time);
+            self.record(Input::Advance(time));
+        }
+    }
+
+    pub fn run_for(&mut self, duration: Time) {
+        self.advance_to(self.now() + duration);
+    }
+
+    /// Steps until `done` holds or `deadline` passes. Returns whether `done` held.
+    pub fn run_until(&mut self, deadline: Time, mut done: impl FnMut(&World) -> bool) -> bool {
+        loop {
+            if done(&self.world) {
+                return true;
+            }
+            match self.world.next_due() {
+                Some(t) if t <= deadline => {
+                    self.step();
+                }
+                _ => {
+                    self.advance_to(deadline);
+                    return done(&self.world);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, input: Input) {
+        let produced = self.world.take_events();
+        if !produced.is_empty() {
+            self.steps += 1;
+            let time = self.world.now();
+            let step = self.steps;
+            self.events
+                .extend(produced.into_iter().map(|kind| Event { step, time, kind }));
+        }
+        self.inputs.push(Recorded {
+            input,
+            events_end: self.events.len(),
+        });
+        if self.inputs.len().is_multiple_of(CHECKPOINT_INTERVAL) {
+            self.checkpoints
+                .push((self.inputs.len(), self.world.clone()));
+        }
+    }
+
+    /// Whether there is anything to step back to.
+    pub fn can_step_back(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Undoes the most recent event group (and any clock advance after it). Returns false at the start.
+    pub fn step_back(&mut self) -> bool {
+        // Find the last input that produced events: its events_end differs from its predecessor's.
+        let produced = |i: usize| {
+            let before = if i == 0 {
+                0
+            } else {
+                self.inputs[i - 1].events_end
+            };
+            self.inputs[i].events_end > before
+        };
+        let Some(target) = (0..self.inputs.len()).rev().find(|&i| produced(i)) else {
+            return false;
+        };
+        self.inputs.truncate(target);
+        let events_end = self.inputs.last().map_or(0, |r| r.events_end);
+        self.events.truncate(events_end);
+        self.steps = self.events.last().map_or(0, |e| e.step);
+        self.checkpoints.retain(|(applied, _)| *applied <= target);
+        let (applied, world) = self
+            .checkpoints
+            .last()
+            .expect("the initial checkpoint is never removed");
+        let mut world = world.clone();
+        for recorded in &self.inputs[*applied..] {
+            replay(&mut world, &recorded.input);
+            world.take_events();
+        }
+        self.world = world;
+        true
+    }
+}
+
+fn replay(world: &mut World, input: &Input) {
+    match input {
+        Input::Step => {
+            world.step();
+        }
+        Input::Command(command) => {
+            world
+                .apply(command)
+                .expect("a recorded command succeeded once and replays identically");
+        }
+        Input::Advance(time) => world.advance_clock(*time),
+    }
+}

@@ -1,0 +1,45 @@
+//! The registry of application messages: what the producer side knows of each one.
+
+use std::sync::Arc;
+
+use super::event::KafkaError;
+use super::types::{MessageId, Offset, PartitionId, ProducerId, Time};
+
+/// Where a message stands from its producer's point of view.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SendStatus {
+    /// The application will call `send()` once its thread is free (blocked or waiting on a sync send).
+    Queued,
+    /// In the accumulator, not yet sent.
+    Buffered,
+    /// Sent; no answer yet.
+    InFlight,
+    /// The producer reported success. `offset` is `None` for acks=0 (no response).
+    Acked { offset: Option<Offset> },
+    /// The producer reported failure through the callback / future.
+    Failed { error: KafkaError },
+    /// Lost in the producer's memory when its process died before sending.
+    LostInBuffer,
+    /// The producer died with the request in flight: no answer will ever come.
+    Abandoned,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageInfo {
+    pub id: MessageId,
+    pub name: Arc<str>,
+    pub producer: ProducerId,
+    pub partition: PartitionId,
+    pub created_at: Time,
+    pub status: SendStatus,
+    /// How many times a request carrying it was sent (retries and resends included).
+    pub attempts: u32,
+    /// Whether the application wrote it to its local spool first.
+    pub spooled: bool,
+}
+
+impl MessageInfo {
+    pub fn is_acked(&self) -> bool {
+        matches!(self.status, SendStatus::Acked { .. })
+    }
+}

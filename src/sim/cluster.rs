@@ -45,6 +45,9 @@ pub struct Broker {
     pub cut_off: Option<CutScope>,
     /// Bumped at every start; the controller tells incarnations apart (KIP-903 broker epoch).
     pub incarnation: u32,
+    /// The incarnation the controller has registered: until a restarted broker reaches the
+    /// controller, the ISR still refers to its previous incarnation.
+    pub registered_incarnation: u32,
     /// Whether the last stop wrote the clean-shutdown marker (no log recovery needed).
     pub clean_shutdown: bool,
     /// The controller's view of this broker.
@@ -58,6 +61,11 @@ pub struct Broker {
 impl Broker {
     pub fn is_running(&self) -> bool {
         self.process.is_running()
+    }
+
+    /// Running, and the incarnation the controller knows.
+    pub fn is_registered(&self) -> bool {
+        self.is_running() && self.incarnation == self.registered_incarnation
     }
 }
 

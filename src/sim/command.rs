@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::cluster::CutScope;
+use super::consumer::ConsumerError;
 use super::faults::FaultError;
 use super::producer::ProducerError;
-use super::types::{BrokerId, PartitionId, ProducerId};
+use super::types::{BrokerId, ConsumerId, PartitionId, ProducerId};
 use super::world::World;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,20 @@ pub enum Command {
     CloseProducer(ProducerId),
     KillProducer(ProducerId),
     RestartProducer(ProducerId),
+    /// One `poll()` of a consumer driven by hand.
+    Poll(ConsumerId),
+    /// Process the next `count` records a hand-driven consumer holds.
+    Process {
+        consumer: ConsumerId,
+        count: u32,
+    },
+    /// `commitSync()` of everything polled so far.
+    CommitSync(ConsumerId),
+    /// The next record the consumer processes throws.
+    FailNext(ConsumerId),
+    KillConsumer(ConsumerId),
+    RestartConsumer(ConsumerId),
+    CloseConsumer(ConsumerId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +57,8 @@ pub enum CommandError {
     Fault(#[from] FaultError),
     #[error(transparent)]
     Producer(#[from] ProducerError),
+    #[error(transparent)]
+    Consumer(#[from] ConsumerError),
 }
 
 impl World {
@@ -67,6 +84,13 @@ impl World {
             Command::CloseProducer(p) => self.flush_producer(*p, true)?,
             Command::KillProducer(p) => self.kill_producer(*p)?,
             Command::RestartProducer(p) => self.restart_producer(*p)?,
+            Command::Poll(c) => self.poll_by_hand(*c)?,
+            Command::Process { consumer, count } => self.process_by_hand(*consumer, *count)?,
+            Command::CommitSync(c) => self.commit_by_hand(*c)?,
+            Command::FailNext(c) => self.fail_next_record(*c)?,
+            Command::KillConsumer(c) => self.kill_consumer(*c)?,
+            Command::RestartConsumer(c) => self.restart_consumer(*c)?,
+            Command::CloseConsumer(c) => self.close_consumer(*c)?,
         }
         Ok(())
     }

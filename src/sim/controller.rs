@@ -66,16 +66,19 @@ impl World {
         }
     }
 
-    /// The broker registers again (restart) or its heartbeats reach the controller again (heal).
-    pub(crate) fn broker_registered(&mut self, broker: BrokerId, after_unclean_stop: bool) {
+    /// The broker reaches the controller: a new incarnation registers (restart, possibly delayed
+    /// by a network cut) or the same one resumes heartbeats (heal).
+    pub(crate) fn broker_registered(&mut self, broker: BrokerId) {
         let pending = self.brokers[broker.index()].session_expiry.take();
         self.cancel(pending);
+        let b = &mut self.brokers[broker.index()];
+        let new_incarnation = b.incarnation != b.registered_incarnation;
+        b.registered_incarnation = b.incarnation;
         let fenced = self.brokers[broker.index()].fenced;
-        if !fenced
-            && after_unclean_stop
-            && self.setup.era.restart == RestartRule::FencedUntilCaughtUp
+        if !fenced && new_incarnation && self.setup.era.restart == RestartRule::FencedUntilCaughtUp
         {
-            // KRaft: a new incarnation replaces the old registration, which is fenced first.
+            // KRaft: a new incarnation replaces the old registration, which is fenced first, so a
+            // restarted broker is out of every ISR until it has caught up.
             self.fence_broker(broker, FenceReason::Restarted);
         }
         if self.brokers[broker.index()].fenced {

@@ -231,7 +231,7 @@ impl World {
         });
         self.arm_write_back(broker);
         if self.reaches_controller(broker) {
-            self.broker_registered(broker, !clean);
+            self.broker_registered(broker);
         }
         self.brokers[broker.index()].clean_shutdown = false;
         self.resume_stalled_fetchers();
@@ -302,7 +302,7 @@ impl World {
         self.brokers[broker.index()].cut_off = None;
         self.emit(EventKind::Healed { broker });
         if self.brokers[broker.index()].is_running() {
-            self.broker_registered(broker, false);
+            self.broker_registered(broker);
         }
         self.resume_stalled_fetchers();
         Ok(())

@@ -15,7 +15,8 @@ const CHECKPOINT_INTERVAL: usize = 512;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Input {
-    Step,
+    /// Ran scheduled work up to (at most) this time until something visible happened.
+    Step(Time),
     Command(Command),
     Advance(Time),
 }
@@ -82,12 +83,17 @@ impl Sim {
 
     /// Runs the next scheduled event group. Returns false if nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        if self.world.is_idle() {
+        self.step_within(Time::MAX)
+    }
+
+    /// Like `step`, but runs nothing scheduled after `limit`.
+    pub fn step_within(&mut self, limit: Time) -> bool {
+        if self.world.next_due().is_none_or(|t| t > limit) {
             return false;
         }
         // Even a step that only drains silent timers changes the world, so it is recorded.
-        let progressed = self.world.step();
-        self.record(Input::Step);
+        let progressed = self.world.step(limit);
+        self.record(Input::Step(limit));
         progressed
     }
 
@@ -100,9 +106,7 @@ impl Sim {
 
     /// Runs every event up to `time`, then moves the clock there.
     pub fn advance_to(&mut self, time: Time) {
-        while self.world.next_due().is_some_and(|t| t <= time) {
-            self.step();
-        }
+        while self.step_within(time) {}
         if self.world.now() < time {
             self.world.advance_clock(time);
             self.record(Input::Advance(time));
@@ -121,7 +125,7 @@ impl Sim {
             }
             match self.world.next_due() {
                 Some(t) if t <= deadline => {
-                    self.step();
+                    self.step_within(deadline);
                 }
                 _ => {
                     self.advance_to(deadline);
@@ -190,8 +194,8 @@ impl Sim {
 
 fn replay(world: &mut World, input: &Input) {
     match input {
-        Input::Step => {
-            world.step();
+        Input::Step(limit) => {
+            world.step(*limit);
         }
         Input::Command(command) => {
             world

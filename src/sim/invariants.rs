@@ -102,10 +102,12 @@ pub fn replication_violations(world: &World) -> Vec<Violation> {
             continue;
         }
         let hw = leader_replica.high_watermark;
+        // A restarted broker that has not reached the controller yet is not the ISR member the
+        // controller means (KIP-903 broker epochs).
         for member in record
             .isr
             .iter()
-            .filter(|&b| b != leader && world.broker(b).is_running())
+            .filter(|&b| b != leader && world.broker(b).is_registered())
         {
             let Some(replica) = partition.replica(member) else {
                 continue;

@@ -88,12 +88,23 @@ pub struct LedgerEntry {
     pub log_offsets: Vec<Offset>,
     /// In the authoritative log below its HW: consumers can read it.
     pub committed: bool,
+    /// Times `poll()` returned it to an application.
+    pub delivered: u32,
+    /// Times an application finished processing it.
+    pub processed: u32,
+    /// A consumer group committed past it, yet nobody ever processed it.
+    pub skipped: bool,
     pub verdict: Verdict,
 }
 
 impl LedgerEntry {
     pub fn is_duplicated(&self) -> bool {
         self.log_offsets.len() > 1
+    }
+
+    /// Delivered to consumers more than once.
+    pub fn is_redelivered(&self) -> bool {
+        self.delivered > 1
     }
 }
 
@@ -120,13 +131,18 @@ impl Ledger {
 }
 
 impl World {
-    /// The replica whose log is the partition's truth: the controller's leader while its broker
-    /// runs; otherwise the replica a clean election will pick — the first ISR member in assignment
-    /// order that is running, or, while none is, the first ISR member (the partition waits for it).
+    /// The replica whose log is the partition's truth: the controller's leader while it runs and
+    /// acts as leader in the current epoch; otherwise the replica a clean election will pick — the
+    /// first running ISR member in assignment order, or, while none runs, the first ISR member
+    /// (the partition waits for it).
     pub fn authoritative_replica(&self, partition: PartitionId) -> Option<BrokerId> {
         let p = &self.partitions[partition.index()];
-        let running = |b: BrokerId| self.brokers[b.index()].is_running();
-        if let Some(leader) = p.controller.leader.filter(|&l| running(l)) {
+        let running = |b: BrokerId| self.brokers[b.index()].is_registered();
+        let acting = |b: BrokerId| {
+            p.replica(b)
+                .is_some_and(|r| r.role.is_leader() && r.leader_epoch == p.controller.leader_epoch)
+        };
+        if let Some(leader) = p.controller.leader.filter(|&l| running(l) && acting(l)) {
             return Some(leader);
         }
         let isr_members = || {
@@ -138,6 +154,15 @@ impl World {
         isr_members()
             .find(|&b| running(b))
             .or_else(|| isr_members().next())
+    }
+
+    /// Whether some group consuming the partition has committed an offset past `offset`.
+    fn committed_past(&self, partition: PartitionId, offset: Offset) -> bool {
+        self.coordinator.groups.values().any(|g| {
+            g.committed
+                .get(&partition)
+                .is_some_and(|c| c.offset > offset)
+        })
     }
 
     /// Computes the fate of every message from the current state.
@@ -200,6 +225,11 @@ impl World {
                     }
                     (Acknowledgement::LostInProducer, false) => Verdict::LostInProducer,
                 };
+                let skipped = info.processed == 0
+                    && !self.in_progress(info.id)
+                    && log_offsets[m]
+                        .first()
+                        .is_some_and(|&offset| self.committed_past(info.partition, offset));
                 LedgerEntry {
                     message: info.id,
                     name: info.name.to_string(),
@@ -209,6 +239,9 @@ impl World {
                     copies: std::mem::take(&mut copies[m]),
                     log_offsets: std::mem::take(&mut log_offsets[m]),
                     committed: committed[m],
+                    delivered: info.delivered,
+                    processed: info.processed,
+                    skipped,
                     verdict,
                 }
             })

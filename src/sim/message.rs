@@ -36,6 +36,10 @@ pub struct MessageInfo {
     pub attempts: u32,
     /// Whether the application wrote it to its local spool first.
     pub spooled: bool,
+    /// How many times `poll()` returned it to an application.
+    pub delivered: u32,
+    /// How many times an application finished processing it.
+    pub processed: u32,
 }
 
 impl MessageInfo {

@@ -38,6 +38,8 @@ pub use types::{
 pub use world::World;
 
 #[cfg(test)]
+mod client_scenarios;
+#[cfg(test)]
 mod properties;
 #[cfg(test)]
 mod scenarios;

@@ -95,6 +95,7 @@ mod tests {
                 process: ProcessState::Running,
                 cut_off: None,
                 incarnation: 1,
+                registered_incarnation: 1,
                 clean_shutdown: true,
                 fenced: false,
                 session_expiry: None,

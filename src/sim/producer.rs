@@ -58,6 +58,8 @@ pub struct ProducerBatch {
     pub used: u64,
     pub created_at: Time,
     pub attempts: u32,
+    /// Producer id and first sequence, fixed when the batch is first sent.
+    pub producer_id: Option<u32>,
     pub base_sequence: Option<u32>,
     /// No more records fit.
     pub full: bool,
@@ -235,6 +237,8 @@ impl World {
             status: SendStatus::Queued,
             attempts: 0,
             spooled,
+            delivered: 0,
+            processed: 0,
         });
         let p = &mut self.producers[producer.index()];
         if spooled {
@@ -310,6 +314,7 @@ impl World {
                     used: record_bytes,
                     created_at: now,
                     attempts: 0,
+                    producer_id: None,
                     base_sequence: None,
                     full: false,
                     retry_at: None,
@@ -439,6 +444,18 @@ impl World {
                 if Self::ready_at(p, b) > now {
                     continue;
                 }
+                // A retried idempotent batch waits until it is the first sequence in flight for
+                // its partition (`RecordAccumulator.shouldStopDrainBatchesForPartition`).
+                let overtakes = b.base_sequence.is_some_and(|seq| {
+                    p.batches.iter().any(|o| {
+                        o.in_flight
+                            && o.partition == b.partition
+                            && o.base_sequence.is_some_and(|s| s < seq)
+                    })
+                });
+                if overtakes {
+                    continue;
+                }
                 let Some(leader) = p.leaders[b.partition.index()] else {
                     needs_metadata = true;
                     continue;
@@ -476,6 +493,7 @@ impl World {
         if idempotent && batch.base_sequence.is_none() {
             let next = p.next_sequence.entry(partition).or_insert(0);
             batch.base_sequence = Some(*next);
+            batch.producer_id = Some(producer_id);
             *next += batch.messages.len() as u32;
         }
         batch.attempts += 1;
@@ -484,7 +502,7 @@ impl World {
         batch.full = true;
         let attempt = batch.attempts;
         let messages = batch.messages.clone();
-        let idempotence = batch.base_sequence.map(|seq| (producer_id, seq));
+        let idempotence = batch.producer_id.zip(batch.base_sequence);
         let leader =
             p.leaders[partition.index()].expect("only batches with a known leader are sent");
         let acks = p.config.acks;
@@ -624,8 +642,12 @@ impl World {
                         .zip(batch.base_sequence)
                         .is_some_and(|(o, mine)| o < mine)
             });
+        // `Sender.canRetry`: a batch stamped with an older producer id (the epoch was bumped since)
+        // cannot be retried safely.
+        let current_session = batch.producer_id.is_none_or(|id| id == p.producer_id);
         let can_retry = error.is_retriable()
             && explained_gap
+            && current_session
             && batch.attempts <= p.config.retries
             && within_deadline;
         if error.invalidates_metadata() {
@@ -642,25 +664,22 @@ impl World {
             let batch = p.batch_mut(batch_id).expect("exists");
             batch.in_flight = false;
             batch.retry_at = Some(now + backoff);
-            // A retried batch goes back to the head of its partition's queue, ahead of later ones
-            // (RecordAccumulator.reenqueue; for idempotent producers, in sequence order).
+            // A retried batch goes back into its partition's queue ahead of every batch created
+            // after it (`RecordAccumulator.reenqueue`, `insertInSequenceOrder`).
             let position = p
                 .batches
                 .iter()
                 .position(|b| b.id == batch_id)
                 .expect("exists");
             let batch = p.batches.remove(position);
-            let head = p
+            let messages = batch.messages.clone();
+            let insert_at = p
                 .batches
                 .iter()
-                .position(|b| b.partition == partition && !b.in_flight)
+                .position(|b| b.partition == partition && !b.in_flight && b.id > batch_id)
                 .unwrap_or(p.batches.len());
-            let insert_at = p.batches[..head.min(p.batches.len())]
-                .iter()
-                .rposition(|b| b.partition == partition)
-                .map_or(head, |_| head);
-            p.batches.insert(insert_at.min(p.batches.len()), batch);
-            for &m in &span_messages(p, batch_id) {
+            p.batches.insert(insert_at, batch);
+            for m in messages {
                 self.messages[m.index()].status = SendStatus::Buffered;
             }
             self.emit(EventKind::BatchFailed {
@@ -699,28 +718,47 @@ impl World {
             error,
             retry_in: None,
         });
-        if batch.base_sequence.is_some() {
-            // KIP-360: after a batch with a sequence number fails for good, the producer bumps its
-            // epoch and restarts sequences, so later batches are not stuck behind the gap.
+        let later_sequenced = self.producers[producer.index()]
+            .batches
+            .iter()
+            .any(|b| b.partition == batch.partition && b.base_sequence.is_some());
+        // A batch that was sent may be in the log: its sequence stays *unresolved* while later
+        // batches of the partition are pending, and their outcome tells (`markSequenceUnresolved`).
+        // Otherwise (KIP-360) the producer bumps its epoch and restarts sequences, so later
+        // batches are not stuck behind the gap.
+        let unresolved =
+            batch.attempts > 0 && later_sequenced && error != KafkaError::OutOfOrderSequenceNumber;
+        if batch.base_sequence.is_some() && !unresolved {
             let new_id = self.allocate_producer_id();
             let p = &mut self.producers[producer.index()];
             p.producer_id = new_id;
             p.next_sequence.clear();
             for b in p.batches.iter_mut().filter(|b| !b.in_flight) {
                 b.base_sequence = None;
+                b.producer_id = None;
             }
         }
         self.after_batch_done(producer, &batch.messages);
     }
 
     /// Frees the application thread if it waited on these records, unblocks a send waiting for
-    /// memory, finishes a flush or close, and lets the sender continue.
+    /// memory, finishes a flush or close, and lets the sender continue. With a spool, the drainer
+    /// sends a failed message again: it leaves the outbox only once acknowledged.
     fn after_batch_done(&mut self, producer: ProducerId, messages: &[MessageId]) {
+        let acked = |w: &World, m: &MessageId| w.messages[m.index()].is_acked();
+        let retry: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| self.producers[producer.index()].spool.contains(m) && !acked(self, m))
+            .copied()
+            .collect();
+        let done: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| acked(self, m))
+            .copied()
+            .collect();
         let p = &mut self.producers[producer.index()];
-        p.spool.retain(|m| {
-            !messages.contains(m)
-                || !matches!(self.messages[m.index()].status, SendStatus::Acked { .. })
-        });
+        p.spool.retain(|m| !done.contains(m));
+        p.app_queue.extend(retry);
         if p.awaiting.is_some_and(|m| messages.contains(&m)) {
             p.awaiting = None;
         }
@@ -785,6 +823,15 @@ impl World {
                 };
                 let error = KafkaError::BufferExhausted;
                 self.messages[blocked.message.index()].status = SendStatus::Failed { error };
+                if self.producers[producer.index()]
+                    .spool
+                    .contains(&blocked.message)
+                {
+                    // The spool's drainer will try again.
+                    self.producers[producer.index()]
+                        .app_queue
+                        .push_back(blocked.message);
+                }
                 self.emit(EventKind::SendFailed {
                     producer,
                     message: blocked.message,
@@ -959,10 +1006,4 @@ impl World {
         }
         Ok(())
     }
-}
-
-fn span_messages(p: &Producer, batch_id: u32) -> Vec<MessageId> {
-    p.batch(batch_id)
-        .map(|b| b.messages.clone())
-        .unwrap_or_default()
 }

@@ -642,6 +642,7 @@ impl World {
             return false;
         }
         self.set_high_watermark(partition, leader, new_hw);
+        self.wake_consumers_of(partition);
         self.complete_delayed_produce(partition, leader);
         self.arm_parked_fetch_timeouts(partition, leader);
         true

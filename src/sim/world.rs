@@ -197,6 +197,7 @@ impl World {
                 process: ProcessState::Running,
                 cut_off: None,
                 incarnation: 1,
+                registered_incarnation: 1,
                 clean_shutdown: true,
                 fenced: false,
                 session_expiry: None,
@@ -350,11 +351,14 @@ impl World {
         std::mem::take(&mut self.events)
     }
 
-    /// Runs scheduled work until one item changes something visible, or nothing is scheduled.
-    /// Returns false when the queue is empty.
-    pub(crate) fn step(&mut self) -> bool {
+    /// Runs scheduled work due at or before `limit` until one item changes something visible.
+    /// Returns whether something visible happened.
+    pub(crate) fn step(&mut self, limit: Time) -> bool {
         let mut silent = 0u32;
-        while let Some((key, due)) = self.queue.pop_first() {
+        while self.next_due().is_some_and(|t| t <= limit) {
+            let Some((key, due)) = self.queue.pop_first() else {
+                break;
+            };
             // Silent work must run out: a timer that re-arms itself without changing anything is a bug.
             silent += 1;
             debug_assert!(
@@ -509,10 +513,15 @@ impl World {
                 let never_arrives = lost(envelope);
                 if never_arrives {
                     dropped += 1;
-                    if let (Endpoint::Producer(p), Payload::Produce(r)) =
-                        (envelope.from, &envelope.payload)
-                    {
-                        disconnected.push((p, r.request));
+                    // A request or its response lost with the connection: the client sees it close.
+                    match (envelope.from, envelope.to, &envelope.payload) {
+                        (Endpoint::Producer(p), _, Payload::Produce(r)) => {
+                            disconnected.push((p, r.request));
+                        }
+                        (_, Endpoint::Producer(p), Payload::ProduceResponse(r)) => {
+                            disconnected.push((p, r.request));
+                        }
+                        _ => {}
                     }
                 }
                 !never_arrives

@@ -30,7 +30,10 @@ impl Text {
     }
 
     pub fn en(text: impl Into<String>) -> Text {
-        Text { en: text.into(), zh: None }
+        Text {
+            en: text.into(),
+            zh: None,
+        }
     }
 }
 
@@ -83,7 +86,7 @@ pub struct Prediction {
 /// Something that happens when a beat runs. Brokers are numbers (`1` is B1); producers,
 /// consumers and messages are names; partitions are `topic-index` and may be left out when the
 /// setup has a single partition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Action {
     /// The application produces a message (named for the ledger) through a producer.
@@ -144,7 +147,7 @@ pub enum Action {
 }
 
 /// A statement about the world, used to wait (`RunUntil`) and to check (`expect`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Fact {
     /// The producer reported success.
@@ -221,6 +224,8 @@ pub enum Fact {
     },
     /// A Kafka metric's current value, e.g. `UnderMinIsrPartitionCount`.
     Metric { name: String, is: f64 },
+    /// The fact does not hold: `Not(OnDisk(message: "m1", broker: 1))`.
+    Not(Box<Fact>),
 }
 
 /// Ledger verdicts as lesson files name them.

@@ -159,9 +159,13 @@ impl Sim {
         !self.events.is_empty()
     }
 
+    /// Number of inputs recorded so far (a position `rewind_to` can return to).
+    pub fn input_count(&self) -> usize {
+        self.inputs.len()
+    }
+
     /// Undoes the most recent event group (and any clock advance after it). Returns false at the start.
     pub fn step_back(&mut self) -> bool {
-        // Find the last input that produced events: its events_end differs from its predecessor's.
         let produced = |i: usize| {
             let before = if i == 0 {
                 0
@@ -173,11 +177,21 @@ impl Sim {
         let Some(target) = (0..self.inputs.len()).rev().find(|&i| produced(i)) else {
             return false;
         };
-        self.inputs.truncate(target);
+        self.rewind_to(target);
+        true
+    }
+
+    /// Restores the exact state after the first `inputs` inputs: the nearest checkpoint, then a
+    /// replay of what followed it.
+    pub fn rewind_to(&mut self, inputs: usize) {
+        if inputs >= self.inputs.len() {
+            return;
+        }
+        self.inputs.truncate(inputs);
         let events_end = self.inputs.last().map_or(0, |r| r.events_end);
         self.events.truncate(events_end);
         self.steps = self.events.last().map_or(0, |e| e.step);
-        self.checkpoints.retain(|(applied, _)| *applied <= target);
+        self.checkpoints.retain(|(applied, _)| *applied <= inputs);
         let (applied, world) = self
             .checkpoints
             .last()
@@ -188,7 +202,6 @@ impl Sim {
             world.take_events();
         }
         self.world = world;
-        true
     }
 }
 

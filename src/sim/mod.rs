@@ -18,6 +18,7 @@ pub mod invariants;
 pub mod ledger;
 pub mod log;
 pub mod message;
+pub mod metrics;
 mod placement;
 mod produce;
 pub mod producer;

@@ -3,3 +3,4 @@
 pub mod lesson;
 pub mod report;
 pub mod sim;
+pub mod tui;

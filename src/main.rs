@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use ackscope::lesson::{Lesson, LessonError, Player, bundled, load};
 use ackscope::report;
-use ackscope::sim::Lang;
+use ackscope::sim::config::{HighWatermarkRule, ProducerSetup, TopicSetup};
+use ackscope::sim::{Acks, Era, Lang, Setup};
+use ackscope::tui;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -42,6 +44,127 @@ enum Commands {
         #[arg(long, value_enum, default_value_t = LangArg::En)]
         lang: LangArg,
     },
+    /// Open a lesson in the terminal UI.
+    Lesson {
+        /// A bundled lesson's id or a path to a .ron file.
+        lesson: String,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
+    /// A cluster of your own: produce messages and inject faults.
+    Sandbox {
+        #[command(flatten)]
+        cluster: SandboxArgs,
+        #[command(flatten)]
+        ui: UiArgs,
+    },
+}
+
+/// Options of the terminal UI.
+#[derive(clap::Args, Clone)]
+struct UiArgs {
+    /// Colour theme: dark, light, high-contrast or mono.
+    #[arg(long)]
+    theme: Option<String>,
+    /// No colours at all (also chosen by NO_COLOR or TERM=dumb).
+    #[arg(long)]
+    no_color: bool,
+    /// Capture the mouse to select brokers by clicking (the terminal's own selection stops working).
+    #[arg(long)]
+    mouse: bool,
+    #[arg(long, value_enum, default_value_t = LangArg::En)]
+    lang: LangArg,
+}
+
+impl From<UiArgs> for tui::Options {
+    fn from(ui: UiArgs) -> Self {
+        tui::Options {
+            theme: ui.theme,
+            no_color: ui.no_color,
+            mouse: ui.mouse,
+            lang: ui.lang.into(),
+        }
+    }
+}
+
+/// The sandbox cluster, from flags or a setup file.
+#[derive(clap::Args, Clone)]
+struct SandboxArgs {
+    /// A RON file holding a lesson `setup` section (overrides the other flags).
+    #[arg(long)]
+    setup: Option<PathBuf>,
+    #[arg(long, default_value_t = 3)]
+    brokers: u16,
+    #[arg(long, default_value_t = 1)]
+    partitions: u32,
+    /// Replication factor.
+    #[arg(long, default_value_t = 3)]
+    rf: u16,
+    /// Producer acks: 0, 1 or all.
+    #[arg(long, default_value = "all")]
+    acks: String,
+    #[arg(long, default_value_t = 2)]
+    min_insync_replicas: u16,
+    /// fsync after this many records (flush.messages); default: leave it to the OS.
+    #[arg(long)]
+    flush_messages: Option<u64>,
+    /// fsync after this many milliseconds (flush.ms).
+    #[arg(long)]
+    flush_ms: Option<u64>,
+    /// Allow unclean leader election.
+    #[arg(long)]
+    unclean: bool,
+    /// Kafka era: modern (3.7+), classic-hw (0.11-3.6) or legacy (0.10: high-watermark truncation).
+    #[arg(long, value_enum, default_value_t = EraArg::Modern)]
+    era: EraArg,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum EraArg {
+    Modern,
+    ClassicHw,
+    Legacy,
+}
+
+impl SandboxArgs {
+    fn to_setup(&self) -> Result<Setup, String> {
+        if let Some(path) = &self.setup {
+            let source =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            return ron::Options::default()
+                .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+                .from_str::<Setup>(&source)
+                .map_err(|e| format!("{}:{e}", path.display()));
+        }
+        let acks: Acks = ron::from_str(&format!("\"{}\"", self.acks))
+            .map_err(|_| format!("--acks must be 0, 1 or all, found `{}`", self.acks))?;
+        let era = match self.era {
+            EraArg::Modern => Era::default(),
+            EraArg::ClassicHw => Era {
+                high_watermark: HighWatermarkRule::Classic,
+                ..Era::default()
+            },
+            EraArg::Legacy => Era::LEGACY_0_10,
+        };
+        Ok(Setup {
+            brokers: self.brokers,
+            era,
+            topics: vec![TopicSetup {
+                partitions: self.partitions,
+                replication_factor: self.rf,
+                min_insync_replicas: self.min_insync_replicas,
+                unclean_leader_election_enable: self.unclean,
+                flush_messages: self.flush_messages,
+                flush_ms: self.flush_ms,
+                ..TopicSetup::default()
+            }],
+            producers: vec![ProducerSetup {
+                acks,
+                ..ProducerSetup::default()
+            }],
+            ..Setup::default()
+        })
+    }
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -76,8 +199,42 @@ fn main() -> ExitCode {
         }) => run(&lesson, format, seed, lang.into()),
         Some(Commands::Check { paths }) => check(&paths),
         Some(Commands::List { lang }) => list(lang.into()),
-        None => {
-            eprintln!("ackscope: try `ackscope list`, then `ackscope run <lesson>`");
+        Some(Commands::Lesson { lesson, ui }) => match resolve(&lesson) {
+            Ok(lesson) => interactive(tui::Start::Lesson(lesson), ui.into()),
+            Err(message) => {
+                eprint!("{message}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Commands::Sandbox { cluster, ui }) => match cluster.to_setup().and_then(validated) {
+            Ok(setup) => interactive(tui::Start::Sandbox(setup), ui.into()),
+            Err(message) => {
+                eprintln!("ackscope: {message}");
+                ExitCode::from(2)
+            }
+        },
+        None => interactive(tui::Start::Home, tui::Options::default()),
+    }
+}
+
+fn validated(setup: Setup) -> Result<Setup, String> {
+    ackscope::sim::World::new(&setup)
+        .map(|_| setup)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the TUI, or explains why it cannot: it needs a terminal.
+fn interactive(start: tui::Start, options: tui::Options) -> ExitCode {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!(
+            "ackscope: the interactive lab needs a terminal. Headless, use `ackscope run <lesson>` (see `ackscope list`)."
+        );
+        return ExitCode::from(2);
+    }
+    match tui::run(start, options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ackscope: {e}");
             ExitCode::FAILURE
         }
     }
@@ -154,7 +311,11 @@ fn check_one(name: &str, parsed: Result<Lesson, LessonError>) -> bool {
     let lesson = match parsed {
         Ok(lesson) => Arc::new(lesson),
         Err(e) => {
-            print_lesson_error(&e);
+            // The report goes to stdout, in order with the other lessons' lines.
+            print!(
+                "{}",
+                e.render(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            );
             return false;
         }
     };

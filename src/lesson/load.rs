@@ -58,9 +58,7 @@ impl LessonError {
         };
         let mut out = String::new();
         for d in &self.diagnostics {
-            let (line, col) = self.position(d.span.start);
-            let title = format!("{}:{line}:{col}: {}", self.path, d.message);
-            let mut group = Level::ERROR.primary_title(title).element(
+            let mut group = Level::ERROR.primary_title(d.message.as_str()).element(
                 Snippet::source(self.source.as_str())
                     .path(self.path.as_str())
                     .annotation(

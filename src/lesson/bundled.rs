@@ -7,8 +7,8 @@ use super::schema::Lesson;
 
 /// `(file name, source)` of every lesson in `lessons/`, in teaching order.
 pub const SOURCES: &[(&str, &str)] = &[(
-    "01-write-path-and-high-watermark.ron",
-    include_str!("../../lessons/01-write-path-and-high-watermark.ron"),
+    "02-write-path-and-high-watermark.ron",
+    include_str!("../../lessons/02-write-path-and-high-watermark.ron"),
 )];
 
 /// Every bundled lesson, parsed. A broken bundled lesson is a bug caught by the tests.

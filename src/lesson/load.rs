@@ -152,15 +152,18 @@ fn token_span(source: &str, start: usize, end: usize) -> Range<usize> {
     s..(s + width).min(source.len())
 }
 
-/// The closest valid name to `found`, if one is close enough to be a likely typo.
+/// The closest valid name to `found`, if one is close enough to be a likely typo: similar by
+/// Jaro-Winkler, or one edit away for short names like `m9`.
 pub fn suggest<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let found_lower = found.to_lowercase();
     candidates
         .iter()
         .map(|c| {
-            (
-                strsim::jaro_winkler(&found.to_lowercase(), &c.to_lowercase()),
-                *c,
-            )
+            let lower = c.to_lowercase();
+            let score = strsim::jaro_winkler(&found_lower, &lower);
+            let one_edit =
+                found.chars().count() <= 4 && strsim::levenshtein(&found_lower, &lower) <= 1;
+            (if one_edit { score.max(0.8) } else { score }, *c)
         })
         .filter(|(score, _)| *score > 0.75)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -344,9 +347,8 @@ pub fn parse(path: &str, source: &str) -> Result<Lesson, LessonError> {
     }) = options.from_str::<VersionProbe>(source)
         && version != FORMAT_VERSION
     {
-        let span = source
-            .find("version")
-            .map_or(0..0, |i| i..i + "version".len());
+        let span =
+            super::validate::find_field(source, "version").map_or(0..0, |i| i..i + "version".len());
         let (message, help) = if version > FORMAT_VERSION {
             (
                 format!(

@@ -11,3 +11,6 @@ mod validate;
 pub use load::{LessonError, parse};
 pub use player::{Advance, Player};
 pub use schema::{Lesson, Text};
+
+#[cfg(test)]
+mod tests;

@@ -401,16 +401,28 @@ impl Player {
         }
     }
 
-    /// Undoes the most recent move that produced an engine event (and the quiet moves after it).
+    /// Undoes the most recent move that produced an engine event, and the quiet moves that
+    /// followed the event before it, so the state is exactly as it was right after that event.
     pub fn step_back(&mut self) -> bool {
         let events_now = self.sim.events().len();
-        while let Some(undo) = self.undo.pop() {
+        loop {
+            let Some(undo) = self.undo.pop() else {
+                return false;
+            };
             self.restore(&undo);
             if self.sim.events().len() < events_now {
-                return true;
+                break;
             }
         }
-        false
+        let target = self.sim.events().len();
+        while let Some(top) = self.undo.last() {
+            if self.sim.events_after(top.sim_inputs) < target {
+                break;
+            }
+            let top = self.undo.pop().expect("just looked");
+            self.restore(&top);
+        }
+        true
     }
 
     /// Goes back to the start of the current beat, or of the previous one if already there.

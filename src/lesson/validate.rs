@@ -12,11 +12,7 @@ use crate::sim::World;
 /// All problems, each located in `source` (beats by their byte ranges in `beat_spans`).
 pub fn validate(lesson: &Lesson, source: &str, beat_spans: &[Range<usize>]) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let field = |name: &str| {
-        source
-            .find(&format!("{name}:"))
-            .map_or(0..0, |i| i..i + name.len())
-    };
+    let field = |name: &str| find_field(source, name).map_or(0..0, |i| i..i + name.len());
     if !is_kebab_case(&lesson.id) {
         found.push(Diagnostic {
             message: format!(
@@ -59,6 +55,25 @@ pub fn validate(lesson: &Lesson, source: &str, beat_spans: &[Range<usize>]) -> V
         checker.beat(index, beat, &span);
     }
     checker.found
+}
+
+/// Byte offset of `name:` written as a field, outside comments.
+pub(super) fn find_field(source: &str, name: &str) -> Option<usize> {
+    let pattern = format!("{name}:");
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let code = line.split("//").next().unwrap_or_default();
+        if let Some(i) = code.find(&pattern)
+            && code[..i]
+                .chars()
+                .last()
+                .is_none_or(|c| c.is_whitespace() || c == '(' || c == ',')
+        {
+            return Some(offset + i);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn is_kebab_case(id: &str) -> bool {

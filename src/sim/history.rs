@@ -159,6 +159,14 @@ impl Sim {
         !self.events.is_empty()
     }
 
+    /// Length of the event log after the first `inputs` inputs.
+    pub fn events_after(&self, inputs: usize) -> usize {
+        inputs
+            .checked_sub(1)
+            .and_then(|i| self.inputs.get(i))
+            .map_or(0, |r| r.events_end)
+    }
+
     /// Number of inputs recorded so far (a position `rewind_to` can return to).
     pub fn input_count(&self) -> usize {
         self.inputs.len()

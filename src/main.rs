@@ -44,6 +44,14 @@ enum Commands {
         #[arg(long, value_enum, default_value_t = LangArg::En)]
         lang: LangArg,
     },
+    /// Measure the engine, the history and the lesson checks on this machine (use a release build).
+    Bench {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Short runs, to try the command quickly (figures are then not meaningful).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Open a lesson in the terminal UI.
     Lesson {
         /// A bundled lesson's id or a path to a .ron file.
@@ -199,6 +207,7 @@ fn main() -> ExitCode {
         }) => run(&lesson, format, seed, lang.into()),
         Some(Commands::Check { paths }) => check(&paths),
         Some(Commands::List { lang }) => list(lang.into()),
+        Some(Commands::Bench { format, quick }) => bench(format, quick),
         Some(Commands::Lesson { lesson, ui }) => match resolve(&lesson) {
             Ok(lesson) => interactive(tui::Start::Lesson(lesson), ui.into()),
             Err(message) => {
@@ -215,6 +224,26 @@ fn main() -> ExitCode {
         },
         None => interactive(tui::Start::Home, tui::Options::default()),
     }
+}
+
+fn bench(format: Format, quick: bool) -> ExitCode {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "ackscope: this is a debug build; for meaningful figures run `cargo run --release -- bench`"
+        );
+    }
+    let report = ackscope::bench::run(quick);
+    match format {
+        Format::Text => print!("{}", ackscope::bench::table(&report)),
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("ackscope: cannot write JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    }
+    ExitCode::SUCCESS
 }
 
 fn validated(setup: Setup) -> Result<Setup, String> {

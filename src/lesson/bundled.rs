@@ -6,10 +6,16 @@ use super::load::{LessonError, parse};
 use super::schema::Lesson;
 
 /// `(file name, source)` of every lesson in `lessons/`, in teaching order.
-pub const SOURCES: &[(&str, &str)] = &[(
-    "02-write-path-and-high-watermark.ron",
-    include_str!("../../lessons/02-write-path-and-high-watermark.ron"),
-)];
+pub const SOURCES: &[(&str, &str)] = &[
+    (
+        "01-cluster-and-replicas.ron",
+        include_str!("../../lessons/01-cluster-and-replicas.ron"),
+    ),
+    (
+        "02-write-path-and-high-watermark.ron",
+        include_str!("../../lessons/02-write-path-and-high-watermark.ron"),
+    ),
+];
 
 /// Every bundled lesson, parsed. A broken bundled lesson is a bug caught by the tests.
 pub fn all() -> Result<Vec<Arc<Lesson>>, LessonError> {

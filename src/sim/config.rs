@@ -301,6 +301,8 @@ pub struct ProducerSetup {
     /// The seed article's third mitigation: the application writes each message to a local durable
     /// outbox first, and a sender drains it; a restarted application resends what was not acked.
     pub spool: bool,
+    /// A steady load: the application produces one message every this many milliseconds.
+    pub send_every_ms: Option<u64>,
 }
 
 impl Default for ProducerSetup {
@@ -323,6 +325,7 @@ impl Default for ProducerSetup {
             record_bytes: 100,
             send_mode: SendMode::Async,
             spool: false,
+            send_every_ms: None,
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum ProducerTimer {
     },
     /// The application thread blocked in `send()` for max.block.ms.
     BlockTimeout,
+    /// The application's steady load produces its next message.
+    Generate,
     MetadataRefresh,
 }
 
@@ -840,10 +842,28 @@ impl World {
                 self.finish_drain_if_done(producer);
                 self.drive_application(producer);
             }
+            ProducerTimer::Generate => {
+                let _ = self.produce(producer, None, None);
+                self.arm_load(producer);
+            }
             ProducerTimer::MetadataRefresh => {
                 self.producers[producer.index()].metadata_refresh = None;
                 self.refresh_metadata(producer);
             }
+        }
+    }
+
+    /// Schedules the next message of a producer with a steady load (`send_every_ms`).
+    pub(crate) fn arm_load(&mut self, producer: ProducerId) {
+        if let Some(every) = self.producers[producer.index()].config.send_every_ms {
+            let at = self.now + every.max(1);
+            self.schedule(
+                at,
+                Due::Producer {
+                    producer,
+                    timer: ProducerTimer::Generate,
+                },
+            );
         }
     }
 
@@ -988,6 +1008,7 @@ impl World {
         p.next_sequence.clear();
         let spooled: Vec<MessageId> = std::mem::take(&mut p.spool);
         let resent = spooled.len() as u32;
+        self.arm_load(producer);
         self.emit(EventKind::ProducerStarted {
             producer,
             producer_id,

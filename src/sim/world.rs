@@ -256,6 +256,9 @@ impl World {
             let id = ConsumerId(index as u16);
             world.consumers.push(Consumer::new(id, consumer.clone()));
         }
+        for index in 0..world.producers.len() {
+            world.arm_load(ProducerId(index as u16));
+        }
         world.start_consumers();
         world.events.clear();
         Ok(world)

@@ -1,0 +1,271 @@
+//! `ackscope bench`: how fast the engine, the history and the lesson checks are on this machine.
+//!
+//! Figures are wall-clock measurements of a release build; run `cargo run --release -- bench`.
+//! Nothing here is asserted in tests — only reported.
+
+// Counts and byte totals are turned into reported figures; they stay far below 2^52.
+#![allow(clippy::cast_precision_loss)]
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::lesson::{Player, bundled};
+use crate::sim::config::{CommitStyle, ConsumerSetup, OffsetReset, ProducerSetup, TopicSetup};
+use crate::sim::{Acks, Lang, Setup, Sim, Time, World};
+
+/// One measured figure.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+    /// The goal from the performance issue, if there is one.
+    pub goal: Option<String>,
+    pub meets_goal: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu: String,
+    pub os: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub machine: Machine,
+    pub figures: Vec<Figure>,
+}
+
+fn figure(name: &str, value: f64, unit: &'static str, goal: Option<(&str, bool)>) -> Figure {
+    Figure {
+        name: name.to_string(),
+        value,
+        unit,
+        goal: goal.map(|(g, _)| g.to_string()),
+        meets_goal: goal.map(|(_, ok)| ok),
+    }
+}
+
+pub fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        cpu,
+        os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+    }
+}
+
+/// The standard workload: 5 brokers, 12 partitions, RF 3, two producers sending one message
+/// every millisecond each (acks=all), one consumer group of two members.
+pub fn standard_setup() -> Setup {
+    let producer = |name: &str| ProducerSetup {
+        name: name.to_string(),
+        acks: Acks::All,
+        send_every_ms: Some(1),
+        ..ProducerSetup::default()
+    };
+    let consumer = |name: &str| ConsumerSetup {
+        name: name.to_string(),
+        commit: CommitStyle::Auto,
+        auto_offset_reset: OffsetReset::Earliest,
+        ..ConsumerSetup::default()
+    };
+    Setup {
+        brokers: 5,
+        topics: vec![TopicSetup {
+            partitions: 12,
+            replication_factor: 3,
+            min_insync_replicas: 2,
+            ..TopicSetup::default()
+        }],
+        producers: vec![producer("P1"), producer("P2")],
+        consumers: vec![consumer("C1"), consumer("C2")],
+        ..Setup::default()
+    }
+}
+
+/// A large cluster: 50 brokers, 500 partitions, RF 3, two producers.
+pub fn large_setup() -> Setup {
+    let producer = |name: &str| ProducerSetup {
+        name: name.to_string(),
+        acks: Acks::All,
+        send_every_ms: Some(1),
+        ..ProducerSetup::default()
+    };
+    Setup {
+        brokers: 50,
+        topics: vec![TopicSetup {
+            partitions: 500,
+            replication_factor: 3,
+            min_insync_replicas: 2,
+            ..TopicSetup::default()
+        }],
+        producers: vec![producer("P1"), producer("P2")],
+        ..Setup::default()
+    }
+}
+
+/// Runs the raw engine until `events` events happened. Returns (events, steps, elapsed).
+pub fn engine_run(setup: &Setup, events: u64) -> (u64, u64, Duration) {
+    let mut world = World::new(setup).expect("the bench setups are valid");
+    let (mut seen, mut steps) = (0u64, 0u64);
+    let start = Instant::now();
+    while seen < events && world.step(Time::MAX) {
+        seen += world.take_events().len() as u64;
+        steps += 1;
+    }
+    (seen, steps, start.elapsed())
+}
+
+fn per_second(count: u64, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Resident memory of this process in bytes (Linux), to estimate history size.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Step-back latency with `history` events recorded: (median, p99, bytes of history per event).
+pub fn step_back_latency(history: u64, samples: usize) -> (Duration, Duration, Option<f64>) {
+    let before = resident_bytes();
+    let mut sim = Sim::new(&standard_setup()).expect("valid");
+    while (sim.events().len() as u64) < history && sim.step() {}
+    let per_event = before
+        .zip(resident_bytes())
+        .map(|(b, a)| a.saturating_sub(b) as f64 / sim.events().len().max(1) as f64);
+    let mut times: Vec<Duration> = (0..samples)
+        .map_while(|_| {
+            let start = Instant::now();
+            sim.step_back().then(|| start.elapsed())
+        })
+        .collect();
+    times.sort();
+    let at = |percent: usize| {
+        times
+            .get(times.len().saturating_sub(1) * percent / 100)
+            .copied()
+            .unwrap_or_default()
+    };
+    (at(50), at(99), per_event)
+}
+
+/// Parses and plays every bundled lesson, checking every expectation.
+pub fn check_all_lessons() -> (usize, Duration) {
+    let start = Instant::now();
+    let lessons = bundled::all().expect("bundled lessons are valid");
+    for lesson in &lessons {
+        let mut player = Player::new(std::sync::Arc::clone(lesson), None).expect("valid");
+        let report = crate::report::run(&mut player, Lang::En);
+        assert!(report.passed, "{} fails its check", lesson.id);
+    }
+    (lessons.len(), start.elapsed())
+}
+
+/// Runs every measurement. `quick` shortens the runs (for a smoke test of the command itself).
+pub fn run(quick: bool) -> BenchReport {
+    let scale = if quick { 100 } else { 1 };
+    let mut figures = Vec::new();
+
+    let (events, steps, elapsed) = engine_run(&standard_setup(), 1_000_000 / scale);
+    let rate = per_second(events, elapsed);
+    figures.push(figure(
+        "engine events/s, standard workload (5 brokers, 12 partitions, RF 3)",
+        rate,
+        "events/s",
+        Some(("≥ 5 000 000", rate >= 5e6)),
+    ));
+    figures.push(figure(
+        "engine steps/s, standard workload (event groups)",
+        per_second(steps, elapsed),
+        "steps/s",
+        None,
+    ));
+
+    let (events, _, elapsed) = engine_run(&large_setup(), 1_000_000 / scale);
+    figures.push(figure(
+        "engine events/s, large cluster (50 brokers, 500 partitions)",
+        per_second(events, elapsed),
+        "events/s",
+        None,
+    ));
+
+    let (median, p99, per_event) = step_back_latency(100_000 / scale, 2_000 / scale as usize);
+    let p99_ms = p99.as_secs_f64() * 1e3;
+    figures.push(figure(
+        "step back, median, 100 000 events of history",
+        median.as_secs_f64() * 1e3,
+        "ms",
+        None,
+    ));
+    figures.push(figure(
+        "step back, p99, 100 000 events of history",
+        p99_ms,
+        "ms",
+        Some(("≤ 1 ms", p99_ms <= 1.0)),
+    ));
+    if let Some(bytes) = per_event {
+        figures.push(figure(
+            "history memory per event",
+            bytes,
+            "bytes",
+            Some(("≤ 200 bytes", bytes <= 200.0)),
+        ));
+    }
+
+    let (count, elapsed) = check_all_lessons();
+    let seconds = elapsed.as_secs_f64();
+    figures.push(figure(
+        &format!("check of all {count} bundled lessons (in process)"),
+        seconds * 1e3,
+        "ms",
+        Some(("≤ 1 s", seconds <= 1.0)),
+    ));
+
+    BenchReport {
+        machine: machine(),
+        figures,
+    }
+}
+
+/// The report as a table.
+pub fn table(report: &BenchReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let m = &report.machine;
+    let _ = writeln!(out, "machine: {} cores, {}, {}\n", m.cores, m.cpu, m.os);
+    let _ = writeln!(out, "{:<70} {:>14} {:<9} goal", "measure", "value", "unit");
+    for f in &report.figures {
+        let verdict = match f.meets_goal {
+            Some(true) => "met",
+            Some(false) => "NOT MET",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "{:<70} {:>14.3} {:<9} {} {verdict}",
+            f.name,
+            f.value,
+            f.unit,
+            f.goal.as_deref().unwrap_or("")
+        );
+    }
+    out
+}

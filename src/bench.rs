@@ -120,7 +120,7 @@ pub fn engine_run(setup: &Setup, events: u64) -> (u64, u64, Duration) {
     let (mut seen, mut steps) = (0u64, 0u64);
     let start = Instant::now();
     while seen < events && world.step(Time::MAX) {
-        seen += world.take_events().len() as u64;
+        world.drain_events(|_| seen += 1);
         steps += 1;
     }
     (seen, steps, start.elapsed())
@@ -179,66 +179,74 @@ pub fn check_all_lessons() -> (usize, Duration) {
     (lessons.len(), start.elapsed())
 }
 
-/// Runs every measurement. `quick` shortens the runs (for a smoke test of the command itself).
-pub fn run(quick: bool) -> BenchReport {
+/// The measurements `ackscope bench --only` can pick.
+pub const PARTS: &[&str] = &["engine", "large", "step-back", "check"];
+
+/// Runs the measurements (all, or only those named). `quick` shortens the runs, to try the
+/// command itself; its figures are not meaningful.
+pub fn run(quick: bool, only: &[String]) -> BenchReport {
     let scale = if quick { 100 } else { 1 };
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let mut figures = Vec::new();
-
-    let (events, steps, elapsed) = engine_run(&standard_setup(), 1_000_000 / scale);
-    let rate = per_second(events, elapsed);
-    figures.push(figure(
-        "engine events/s, standard workload (5 brokers, 12 partitions, RF 3)",
-        rate,
-        "events/s",
-        Some(("≥ 5 000 000", rate >= 5e6)),
-    ));
-    figures.push(figure(
-        "engine steps/s, standard workload (event groups)",
-        per_second(steps, elapsed),
-        "steps/s",
-        None,
-    ));
-
-    let (events, _, elapsed) = engine_run(&large_setup(), 1_000_000 / scale);
-    figures.push(figure(
-        "engine events/s, large cluster (50 brokers, 500 partitions)",
-        per_second(events, elapsed),
-        "events/s",
-        None,
-    ));
-
-    let (median, p99, per_event) = step_back_latency(100_000 / scale, 2_000 / scale as usize);
-    let p99_ms = p99.as_secs_f64() * 1e3;
-    figures.push(figure(
-        "step back, median, 100 000 events of history",
-        median.as_secs_f64() * 1e3,
-        "ms",
-        None,
-    ));
-    figures.push(figure(
-        "step back, p99, 100 000 events of history",
-        p99_ms,
-        "ms",
-        Some(("≤ 1 ms", p99_ms <= 1.0)),
-    ));
-    if let Some(bytes) = per_event {
+    if wanted("engine") {
+        let (events, steps, elapsed) = engine_run(&standard_setup(), 1_000_000 / scale);
+        let rate = per_second(events, elapsed);
         figures.push(figure(
-            "history memory per event",
-            bytes,
-            "bytes",
-            Some(("≤ 200 bytes", bytes <= 200.0)),
+            "engine events/s, standard workload (5 brokers, 12 partitions, RF 3)",
+            rate,
+            "events/s",
+            Some(("≥ 5 000 000", rate >= 5e6)),
+        ));
+        figures.push(figure(
+            "engine steps/s, standard workload (event groups)",
+            per_second(steps, elapsed),
+            "steps/s",
+            None,
         ));
     }
-
-    let (count, elapsed) = check_all_lessons();
-    let seconds = elapsed.as_secs_f64();
-    figures.push(figure(
-        &format!("check of all {count} bundled lessons (in process)"),
-        seconds * 1e3,
-        "ms",
-        Some(("≤ 1 s", seconds <= 1.0)),
-    ));
-
+    if wanted("large") {
+        let (events, _, elapsed) = engine_run(&large_setup(), 1_000_000 / scale);
+        figures.push(figure(
+            "engine events/s, large cluster (50 brokers, 500 partitions)",
+            per_second(events, elapsed),
+            "events/s",
+            None,
+        ));
+    }
+    if wanted("step-back") {
+        let (median, p99, per_event) = step_back_latency(100_000 / scale, 2_000 / scale as usize);
+        let p99_ms = p99.as_secs_f64() * 1e3;
+        figures.push(figure(
+            "step back, median, 100 000 events of history",
+            median.as_secs_f64() * 1e3,
+            "ms",
+            None,
+        ));
+        figures.push(figure(
+            "step back, p99, 100 000 events of history",
+            p99_ms,
+            "ms",
+            Some(("≤ 1 ms", p99_ms <= 1.0)),
+        ));
+        if let Some(bytes) = per_event {
+            figures.push(figure(
+                "history memory per event",
+                bytes,
+                "bytes",
+                Some(("≤ 200 bytes", bytes <= 200.0)),
+            ));
+        }
+    }
+    if wanted("check") {
+        let (count, elapsed) = check_all_lessons();
+        let seconds = elapsed.as_secs_f64();
+        figures.push(figure(
+            &format!("check of all {count} bundled lessons (in process)"),
+            seconds * 1e3,
+            "ms",
+            Some(("≤ 1 s", seconds <= 1.0)),
+        ));
+    }
     BenchReport {
         machine: machine(),
         figures,

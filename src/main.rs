@@ -51,6 +51,9 @@ enum Commands {
         /// Short runs, to try the command quickly (figures are then not meaningful).
         #[arg(long)]
         quick: bool,
+        /// Run only these measurements: engine, large, step-back, check, render, startup.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Open a lesson in the terminal UI.
     Lesson {
@@ -207,7 +210,11 @@ fn main() -> ExitCode {
         }) => run(&lesson, format, seed, lang.into()),
         Some(Commands::Check { paths }) => check(&paths),
         Some(Commands::List { lang }) => list(lang.into()),
-        Some(Commands::Bench { format, quick }) => bench(format, quick),
+        Some(Commands::Bench {
+            format,
+            quick,
+            only,
+        }) => bench(format, quick, &only),
         Some(Commands::Lesson { lesson, ui }) => match resolve(&lesson) {
             Ok(lesson) => interactive(tui::Start::Lesson(lesson), ui.into()),
             Err(message) => {
@@ -226,13 +233,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn bench(format: Format, quick: bool) -> ExitCode {
+fn bench(format: Format, quick: bool, only: &[String]) -> ExitCode {
     if cfg!(debug_assertions) {
         eprintln!(
             "ackscope: this is a debug build; for meaningful figures run `cargo run --release -- bench`"
         );
     }
-    let report = ackscope::bench::run(quick);
+    if let Some(unknown) = only
+        .iter()
+        .find(|o| !ackscope::bench::PARTS.contains(&o.as_str()))
+    {
+        eprintln!(
+            "ackscope: unknown measurement `{unknown}`; choose from {}",
+            ackscope::bench::PARTS.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let report = ackscope::bench::run(quick, only);
     match format {
         Format::Text => print!("{}", ackscope::bench::table(&report)),
         Format::Json => match serde_json::to_string_pretty(&report) {

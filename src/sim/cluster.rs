@@ -179,6 +179,8 @@ pub struct LeaderState {
     pub followers: Vec<FollowerView>,
     /// acks=all requests waiting for the HW (`DelayedProduce` purgatory).
     pub delayed_produce: Vec<DelayedProduce>,
+    /// The purgatory's timer, at the earliest deadline.
+    pub purgatory_timer: Option<QueueKey>,
     /// Pending ISR-expiration check (`isr-expiration` task, every replica.lag.time.max.ms / 2).
     pub isr_check: Option<QueueKey>,
     /// An AlterPartition that could not reach the controller.
@@ -225,7 +227,8 @@ pub struct DelayedProduce {
     pub request: u64,
     pub first_offset: Offset,
     pub last_offset: Offset,
-    pub timeout: QueueKey,
+    /// When the request times out with REQUEST_TIMED_OUT.
+    pub deadline: Time,
 }
 
 /// A follower's replica fetcher for one partition.

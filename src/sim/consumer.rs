@@ -72,6 +72,8 @@ pub struct Consumer {
     pub fail_next: bool,
     pub poll_timer: Option<QueueKey>,
     pub poll_deadline: Option<QueueKey>,
+    /// When the application last called `poll()` (for max.poll.interval.ms).
+    pub last_poll: super::types::Time,
     /// Waiting in `poll()` for records to arrive.
     pub waiting: bool,
 }
@@ -96,6 +98,7 @@ impl Consumer {
             fail_next: false,
             poll_timer: None,
             poll_deadline: None,
+            last_poll: 0,
             waiting: false,
         }
     }
@@ -293,7 +296,7 @@ impl World {
     fn schedule_poll(&mut self, consumer: ConsumerId, delay: super::types::Time) {
         let c = &self.consumers[consumer.index()];
         let at = self.now + delay;
-        if !c.config.autorun || !c.is_alive() || c.poll_timer.is_some_and(|(t, _)| t <= at) {
+        if !c.config.autorun || !c.is_alive() || c.poll_timer.is_some_and(|k| k.time <= at) {
             return;
         }
         let planned = c.poll_timer;
@@ -336,7 +339,26 @@ impl World {
             ConsumerTimer::WorkerDone => self.finish_worker_record(consumer),
             ConsumerTimer::CommitAfterBatch => self.commit_after_batch(consumer),
             ConsumerTimer::PollIntervalExceeded => {
-                self.consumers[consumer.index()].poll_deadline = None;
+                let c = &mut self.consumers[consumer.index()];
+                c.poll_deadline = None;
+                let deadline = c.last_poll + c.config.max_poll_interval_ms;
+                // A member waiting in poll() for records is polling; the next poll re-arms this.
+                if c.waiting {
+                    return;
+                }
+                if self.now < deadline || !c.member {
+                    if c.member {
+                        let key = self.schedule(
+                            deadline,
+                            Due::Consumer {
+                                consumer,
+                                timer: ConsumerTimer::PollIntervalExceeded,
+                            },
+                        );
+                        self.consumers[consumer.index()].poll_deadline = Some(key);
+                    }
+                    return;
+                }
                 self.emit(EventKind::MemberRemoved {
                     consumer,
                     poll_interval_exceeded: true,
@@ -362,8 +384,8 @@ impl World {
         match c.config.processing {
             ProcessingStyle::InLoop => self.start_next_record(consumer),
             ProcessingStyle::HandOff => {
-                let span = MessageSpan::of(&returned.iter().map(|d| d.message).collect::<Vec<_>>())
-                    .expect("non-empty");
+                let span =
+                    MessageSpan::from_ids(returned.iter().map(|d| d.message)).expect("non-empty");
                 self.emit(EventKind::HandedOff { consumer, span });
                 let c = &mut self.consumers[consumer.index()];
                 c.worker_queue.extend(returned);
@@ -435,7 +457,7 @@ impl World {
                 })
                 .collect();
             budget -= records.len();
-            let span = MessageSpan::of(&records.iter().map(|d| d.message).collect::<Vec<_>>());
+            let span = MessageSpan::from_ids(records.iter().map(|d| d.message));
             if span.is_some() || !self.consumers[consumer.index()].config.autorun {
                 self.emit(EventKind::Polled {
                     consumer,
@@ -541,19 +563,22 @@ impl World {
         });
     }
 
+    /// Notes a `poll()` for max.poll.interval.ms. One timer per member, re-armed lazily: when it
+    /// fires early (the member polled since), it moves to the new deadline.
     fn restart_poll_interval(&mut self, consumer: ConsumerId) {
-        let c = &self.consumers[consumer.index()];
-        let old = c.poll_deadline;
-        let at = self.now + c.config.max_poll_interval_ms;
-        self.cancel(old);
-        let key = self.schedule(
-            at,
-            Due::Consumer {
-                consumer,
-                timer: ConsumerTimer::PollIntervalExceeded,
-            },
-        );
-        self.consumers[consumer.index()].poll_deadline = Some(key);
+        let c = &mut self.consumers[consumer.index()];
+        c.last_poll = self.now;
+        if c.poll_deadline.is_none() {
+            let at = self.now + c.config.max_poll_interval_ms;
+            let key = self.schedule(
+                at,
+                Due::Consumer {
+                    consumer,
+                    timer: ConsumerTimer::PollIntervalExceeded,
+                },
+            );
+            self.consumers[consumer.index()].poll_deadline = Some(key);
+        }
     }
 
     /// Starts processing the next record in hand, or finishes the batch.
@@ -843,7 +868,7 @@ impl World {
     }
 
     fn cancel_consumer_timers(&mut self, consumer: ConsumerId) {
-        self.queue.retain(|_, due| {
+        self.queue.retain(|due| {
             !matches!(due, Due::Consumer { consumer: c, timer } if *c == consumer && *timer != ConsumerTimer::SessionExpired)
         });
         let c = &mut self.consumers[consumer.index()];

@@ -273,6 +273,7 @@ impl World {
             since: now,
             followers,
             delayed_produce: Vec::new(),
+            purgatory_timer: None,
             isr_check: None,
             alter_blocked: false,
         }));
@@ -328,13 +329,13 @@ impl World {
             return;
         };
         self.cancel(state.isr_check);
+        self.cancel(state.purgatory_timer);
         for view in &state.followers {
             if let Some(parked) = &view.parked {
                 self.cancel(parked.timeout);
             }
         }
         for waiting in state.delayed_produce {
-            self.cancel(Some(waiting.timeout));
             self.answer_producer(
                 broker,
                 waiting.producer,

@@ -108,11 +108,14 @@ impl MessageSpan {
     }
 
     pub fn of(messages: &[MessageId]) -> Option<Self> {
-        Some(MessageSpan {
-            first: *messages.first()?,
-            last: *messages.last()?,
-            count: messages.len() as u32,
-        })
+        Self::from_ids(messages.iter().copied())
+    }
+
+    /// The span of a run of message ids, without collecting them.
+    pub fn from_ids(mut ids: impl Iterator<Item = MessageId>) -> Option<Self> {
+        let first = ids.next()?;
+        let (last, count) = ids.fold((first, 1u32), |(_, n), id| (id, n + 1));
+        Some(MessageSpan { first, last, count })
     }
 }
 

@@ -130,12 +130,12 @@ impl World {
                 .map(|r| r.role.clone())
             {
                 for waiting in &leader_state.delayed_produce {
-                    self.cancel(Some(waiting.timeout));
                     if connection_resets {
                         self.notify_disconnect(waiting.producer, waiting.request);
                     }
                 }
                 self.cancel(leader_state.isr_check);
+                self.cancel(leader_state.purgatory_timer);
                 for view in &leader_state.followers {
                     if let Some(parked) = &view.parked {
                         self.cancel(parked.timeout);

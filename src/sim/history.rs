@@ -136,13 +136,12 @@ impl Sim {
     }
 
     fn record(&mut self, input: Input) {
-        let produced = self.world.take_events();
-        if !produced.is_empty() {
-            self.steps += 1;
-            let time = self.world.now();
-            let step = self.steps;
-            self.events
-                .extend(produced.into_iter().map(|kind| Event { step, time, kind }));
+        let before = self.events.len();
+        let (step, time) = (self.steps + 1, self.world.now());
+        self.world
+            .drain_events(|kind| self.events.push(Event { step, time, kind }));
+        if self.events.len() > before {
+            self.steps = step;
         }
         self.inputs.push(Recorded {
             input,
@@ -207,7 +206,7 @@ impl Sim {
         let mut world = world.clone();
         for recorded in &self.inputs[*applied..] {
             replay(&mut world, &recorded.input);
-            world.take_events();
+            world.drain_events(|_| {});
         }
         self.world = world;
     }

@@ -22,6 +22,7 @@ pub mod metrics;
 mod placement;
 mod produce;
 pub mod producer;
+mod queue;
 mod replication;
 pub mod types;
 pub mod world;

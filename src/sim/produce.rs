@@ -155,15 +155,7 @@ impl World {
             self.answer_producer(broker, producer, request.request, partition, result);
             return;
         }
-        let timeout = self.schedule(
-            self.now + request.timeout_ms,
-            Due::ProduceTimeout {
-                partition,
-                leader: broker,
-                producer,
-                request: request.request,
-            },
-        );
+        let deadline = self.now + request.timeout_ms;
         if let Some(state) = self.partitions[partition.index()]
             .replica_mut(broker)
             .and_then(|r| r.role.leader_state_mut())
@@ -173,8 +165,32 @@ impl World {
                 request: request.request,
                 first_offset,
                 last_offset,
-                timeout,
+                deadline,
             });
+        }
+        self.arm_purgatory(partition, broker);
+    }
+
+    /// One timer per leader at the earliest deadline of its waiting acks=all requests.
+    fn arm_purgatory(&mut self, partition: PartitionId, leader: BrokerId) {
+        let Some(state) = self.partitions[partition.index()]
+            .replica(leader)
+            .and_then(|r| r.role.leader_state())
+        else {
+            return;
+        };
+        if state.purgatory_timer.is_some() {
+            return;
+        }
+        let Some(at) = state.delayed_produce.iter().map(|d| d.deadline).min() else {
+            return;
+        };
+        let key = self.schedule(at, Due::ProduceTimeout { partition, leader });
+        if let Some(state) = self.partitions[partition.index()]
+            .replica_mut(leader)
+            .and_then(|r| r.role.leader_state_mut())
+        {
+            state.purgatory_timer = Some(key);
         }
     }
 
@@ -202,12 +218,11 @@ impl World {
         let Some(state) = replica.role.leader_state_mut() else {
             return;
         };
-        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut state.delayed_produce)
-            .into_iter()
-            .partition(|d| d.last_offset < hw);
-        state.delayed_produce = waiting;
+        let done: Vec<_> = state
+            .delayed_produce
+            .extract_if(.., |d| d.last_offset < hw)
+            .collect();
         for request in done {
-            self.cancel(Some(request.timeout));
             let result = verdict.map(|()| request.first_offset);
             self.emit(EventKind::ProduceCompleted {
                 leader,
@@ -219,36 +234,37 @@ impl World {
         }
     }
 
-    /// `DelayedProduce.onExpiration`: the HW did not reach the batch within the request timeout.
-    pub(crate) fn on_produce_timeout(
-        &mut self,
-        partition: PartitionId,
-        leader: BrokerId,
-        producer: ProducerId,
-        request: u64,
-    ) {
+    /// `DelayedProduce.onExpiration`: the HW did not reach these batches within their timeout.
+    pub(crate) fn on_produce_timeout(&mut self, partition: PartitionId, leader: BrokerId) {
+        let now = self.now;
         let Some(state) = self.partitions[partition.index()]
             .replica_mut(leader)
             .and_then(|r| r.role.leader_state_mut())
         else {
             return;
         };
-        let Some(position) = state
+        state.purgatory_timer = None;
+        let expired: Vec<DelayedProduce> = state
             .delayed_produce
-            .iter()
-            .position(|d| d.request == request)
-        else {
-            return;
-        };
-        state.delayed_produce.remove(position);
+            .extract_if(.., |d| d.deadline <= now)
+            .collect();
         let error = KafkaError::RequestTimedOut;
-        self.emit(EventKind::ProduceCompleted {
-            leader,
-            partition,
-            producer,
-            error: Some(error),
-        });
-        self.answer_producer(leader, producer, request, partition, Err(error));
+        for request in expired {
+            self.emit(EventKind::ProduceCompleted {
+                leader,
+                partition,
+                producer: request.producer,
+                error: Some(error),
+            });
+            self.answer_producer(
+                leader,
+                request.producer,
+                request.request,
+                partition,
+                Err(error),
+            );
+        }
+        self.arm_purgatory(partition, leader);
     }
 
     /// The broker closed the connection (acks=0 error path): the client refreshes its metadata.

@@ -34,14 +34,10 @@ pub enum ProducerTimer {
     Disconnected {
         request: u64,
     },
-    /// No response to `request` within request.timeout.ms.
-    RequestTimeout {
-        request: u64,
-    },
-    /// A batch reached delivery.timeout.ms since its creation.
-    DeliveryTimeout {
-        batch: u32,
-    },
+    /// The earliest in-flight request reaches request.timeout.ms without a response.
+    RequestTimeout,
+    /// The oldest batch reaches delivery.timeout.ms since its creation.
+    DeliveryTimeout,
     /// The application thread blocked in `send()` for max.block.ms.
     BlockTimeout,
     /// The application's steady load produces its next message.
@@ -67,7 +63,6 @@ pub struct ProducerBatch {
     pub full: bool,
     pub retry_at: Option<Time>,
     pub in_flight: bool,
-    pub expiry: QueueKey,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +70,8 @@ pub struct InFlightRequest {
     pub request: u64,
     pub batch: u32,
     pub broker: BrokerId,
-    pub timeout: QueueKey,
+    /// When the client gives up waiting for the response.
+    pub deadline: Time,
 }
 
 /// The application thread is stuck in `send()` waiting for buffer memory.
@@ -112,6 +108,10 @@ pub struct Producer {
     pub spool: Vec<MessageId>,
     pub wake: Option<QueueKey>,
     pub metadata_refresh: Option<QueueKey>,
+    /// One timer for the earliest batch expiry and one for the earliest request deadline, as
+    /// Kafka's `Sender` checks them on each pass rather than keeping a timer per batch.
+    expiry_timer: Option<QueueKey>,
+    request_timer: Option<QueueKey>,
     /// Refreshes in a row that changed nothing, for exponential backoff (KIP-580).
     metadata_misses: u32,
     pub next_batch: u32,
@@ -149,6 +149,8 @@ impl Producer {
             spool: Vec::new(),
             wake: None,
             metadata_refresh: None,
+            expiry_timer: None,
+            request_timer: None,
             metadata_misses: 0,
             next_batch: 1,
             round_robin: 0,
@@ -299,15 +301,6 @@ impl World {
                 let id = p.next_batch;
                 p.next_batch += 1;
                 p.buffer_used += allocated;
-                let expiry_at = now + p.config.delivery_timeout_ms;
-                let expiry = self.schedule(
-                    expiry_at,
-                    Due::Producer {
-                        producer,
-                        timer: ProducerTimer::DeliveryTimeout { batch: id },
-                    },
-                );
-                let p = &mut self.producers[producer.index()];
                 p.batches.push(ProducerBatch {
                     id,
                     partition,
@@ -321,8 +314,8 @@ impl World {
                     full: false,
                     retry_at: None,
                     in_flight: false,
-                    expiry,
                 });
+                self.arm_expiry(producer);
                 id
             }
         };
@@ -408,7 +401,7 @@ impl World {
             .min();
         let Some(at) = next else { return };
         if let Some(key) = p.wake {
-            if key.0 <= at {
+            if key.time <= at {
                 return;
             }
             self.cancel(Some(key));
@@ -436,14 +429,14 @@ impl World {
             if !p.is_alive() {
                 return;
             }
-            let mut heads: Vec<PartitionId> = Vec::new();
             let mut candidate = None;
-            for b in &p.batches {
-                if b.in_flight || heads.contains(&b.partition) {
-                    continue;
-                }
-                heads.push(b.partition);
-                if Self::ready_at(p, b) > now {
+            for (i, b) in p.batches.iter().enumerate() {
+                // Only the head of each partition's queue can be drained.
+                let head = !b.in_flight
+                    && p.batches[..i]
+                        .iter()
+                        .all(|o| o.partition != b.partition || o.in_flight);
+                if !head || Self::ready_at(p, b) > now {
                     continue;
                 }
                 // A retried idempotent batch waits until it is the first sequence in flight for
@@ -547,22 +540,16 @@ impl World {
         // The client's own timer allows for the round trip, so the broker's REQUEST_TIMED_OUT
         // (DelayedProduce, same timeout) arrives first when the broker is there to send it.
         let latency = self.setup.broker.network_latency_ms + self.setup.broker.network_jitter_ms;
-        let at = self.now + timeout_ms + 2 * latency + 1;
-        let timeout = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::RequestTimeout { request },
-            },
-        );
+        let deadline = self.now + timeout_ms + 2 * latency + 1;
         self.producers[producer.index()]
             .in_flight
             .push(InFlightRequest {
                 request,
                 batch: batch_id,
                 broker: leader,
-                timeout,
+                deadline,
             });
+        self.arm_request_timer(producer);
         if !sent {
             self.notify_disconnect(producer, request);
         }
@@ -581,9 +568,7 @@ impl World {
     fn take_in_flight(&mut self, producer: ProducerId, request: u64) -> Option<InFlightRequest> {
         let p = &mut self.producers[producer.index()];
         let position = p.in_flight.iter().position(|r| r.request == request)?;
-        let taken = p.in_flight.remove(position);
-        self.cancel(Some(taken.timeout));
-        Some(taken)
+        Some(p.in_flight.remove(position))
     }
 
     fn remove_batch(&mut self, producer: ProducerId, batch_id: u32) -> Option<ProducerBatch> {
@@ -591,7 +576,6 @@ impl World {
         let position = p.batches.iter().position(|b| b.id == batch_id)?;
         let batch = p.batches.remove(position);
         p.buffer_used -= batch.allocated;
-        self.cancel(Some(batch.expiry));
         Some(batch)
     }
 
@@ -747,20 +731,10 @@ impl World {
     /// memory, finishes a flush or close, and lets the sender continue. With a spool, the drainer
     /// sends a failed message again: it leaves the outbox only once acknowledged.
     fn after_batch_done(&mut self, producer: ProducerId, messages: &[MessageId]) {
-        let acked = |w: &World, m: &MessageId| w.messages[m.index()].is_acked();
-        let retry: Vec<MessageId> = messages
-            .iter()
-            .filter(|m| self.producers[producer.index()].spool.contains(m) && !acked(self, m))
-            .copied()
-            .collect();
-        let done: Vec<MessageId> = messages
-            .iter()
-            .filter(|m| acked(self, m))
-            .copied()
-            .collect();
+        if !self.producers[producer.index()].spool.is_empty() {
+            self.drain_spool(producer, messages);
+        }
         let p = &mut self.producers[producer.index()];
-        p.spool.retain(|m| !done.contains(m));
-        p.app_queue.extend(retry);
         if p.awaiting.is_some_and(|m| messages.contains(&m)) {
             p.awaiting = None;
         }
@@ -775,6 +749,17 @@ impl World {
         self.finish_drain_if_done(producer);
         self.drive_application(producer);
         self.run_sender(producer);
+    }
+
+    /// The spool's drainer: acked messages leave the outbox, failed ones are sent again.
+    fn drain_spool(&mut self, producer: ProducerId, messages: &[MessageId]) {
+        let (acked, failed): (Vec<MessageId>, Vec<MessageId>) = messages
+            .iter()
+            .partition(|m| self.messages[m.index()].is_acked());
+        let p = &mut self.producers[producer.index()];
+        p.spool.retain(|m| !acked.contains(m));
+        let retry = failed.into_iter().filter(|m| p.spool.contains(m));
+        p.app_queue.extend(retry);
     }
 
     fn finish_drain_if_done(&mut self, producer: ProducerId) {
@@ -801,24 +786,13 @@ impl World {
                 self.producers[producer.index()].wake = None;
                 self.run_sender(producer);
             }
-            ProducerTimer::Disconnected { request } | ProducerTimer::RequestTimeout { request } => {
+            ProducerTimer::Disconnected { request } => {
                 if let Some(taken) = self.take_in_flight(producer, request) {
                     self.batch_failed(producer, taken.batch, KafkaError::NetworkException);
                 }
             }
-            ProducerTimer::DeliveryTimeout { batch } => {
-                let in_flight = self.producers[producer.index()]
-                    .in_flight
-                    .iter()
-                    .find(|r| r.batch == batch)
-                    .map(|r| r.request);
-                if let Some(request) = in_flight {
-                    self.take_in_flight(producer, request);
-                }
-                if self.producers[producer.index()].batch(batch).is_some() {
-                    self.fail_batch(producer, batch, KafkaError::DeliveryTimeout);
-                }
-            }
+            ProducerTimer::RequestTimeout => self.expire_requests(producer),
+            ProducerTimer::DeliveryTimeout => self.expire_batches(producer),
             ProducerTimer::BlockTimeout => {
                 let Some(blocked) = self.producers[producer.index()].blocked.take() else {
                     return;
@@ -851,6 +825,92 @@ impl World {
                 self.refresh_metadata(producer);
             }
         }
+    }
+
+    /// Keeps one timer at the oldest batch's delivery deadline.
+    fn arm_expiry(&mut self, producer: ProducerId) {
+        let p = &self.producers[producer.index()];
+        if p.expiry_timer.is_some() {
+            return;
+        }
+        let Some(oldest) = p.batches.iter().map(|b| b.created_at).min() else {
+            return;
+        };
+        let at = oldest + p.config.delivery_timeout_ms;
+        let key = self.schedule(
+            at,
+            Due::Producer {
+                producer,
+                timer: ProducerTimer::DeliveryTimeout,
+            },
+        );
+        self.producers[producer.index()].expiry_timer = Some(key);
+    }
+
+    /// `RecordAccumulator.expiredBatches` / `Sender.getExpiredInflightBatches`: every batch past
+    /// delivery.timeout.ms fails, in the accumulator or in flight.
+    fn expire_batches(&mut self, producer: ProducerId) {
+        let now = self.now;
+        let p = &mut self.producers[producer.index()];
+        p.expiry_timer = None;
+        let limit = p.config.delivery_timeout_ms;
+        let expired: Vec<u32> = p
+            .batches
+            .iter()
+            .filter(|b| b.created_at + limit <= now)
+            .map(|b| b.id)
+            .collect();
+        for batch in expired {
+            let request = self.producers[producer.index()]
+                .in_flight
+                .iter()
+                .find(|r| r.batch == batch)
+                .map(|r| r.request);
+            if let Some(request) = request {
+                self.take_in_flight(producer, request);
+            }
+            self.fail_batch(producer, batch, KafkaError::DeliveryTimeout);
+        }
+        self.arm_expiry(producer);
+    }
+
+    /// Keeps one timer at the earliest in-flight request's deadline.
+    fn arm_request_timer(&mut self, producer: ProducerId) {
+        let p = &self.producers[producer.index()];
+        if p.request_timer.is_some() {
+            return;
+        }
+        let Some(at) = p.in_flight.iter().map(|r| r.deadline).min() else {
+            return;
+        };
+        let key = self.schedule(
+            at,
+            Due::Producer {
+                producer,
+                timer: ProducerTimer::RequestTimeout,
+            },
+        );
+        self.producers[producer.index()].request_timer = Some(key);
+    }
+
+    /// Requests without a response past request.timeout.ms: the client drops the connection and
+    /// the batch fails with a retriable network error.
+    fn expire_requests(&mut self, producer: ProducerId) {
+        let now = self.now;
+        let p = &mut self.producers[producer.index()];
+        p.request_timer = None;
+        let expired: Vec<u64> = p
+            .in_flight
+            .iter()
+            .filter(|r| r.deadline <= now)
+            .map(|r| r.request)
+            .collect();
+        for request in expired {
+            if let Some(taken) = self.take_in_flight(producer, request) {
+                self.batch_failed(producer, taken.batch, KafkaError::NetworkException);
+            }
+        }
+        self.arm_request_timer(producer);
     }
 
     /// Schedules the next message of a producer with a steady load (`send_every_ms`).
@@ -986,10 +1046,12 @@ impl World {
 
     fn cancel_producer_timers(&mut self, producer: ProducerId) {
         self.queue
-            .retain(|_, due| !matches!(due, Due::Producer { producer: p, .. } if *p == producer));
+            .retain(|due| !matches!(due, Due::Producer { producer: p, .. } if *p == producer));
         let p = &mut self.producers[producer.index()];
         p.wake = None;
         p.metadata_refresh = None;
+        p.expiry_timer = None;
+        p.request_timer = None;
     }
 
     /// A new producer process starts: a new producer id (idempotence only dedupes within one

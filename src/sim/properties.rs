@@ -128,7 +128,7 @@ fn play(
                         guard < 100_000,
                         "runaway at t={}: {:?}",
                         sim.now(),
-                        sim.world().queue.first_key_value()
+                        sim.world().queue.items().first()
                     );
                 }
                 sim.advance_to(until);

@@ -178,12 +178,11 @@ impl World {
             });
         }
         let log_end = replica.log.end_offset();
-        let messages: Vec<_> = records.iter().map(|r| r.message).collect();
         self.emit(EventKind::FetchApplied {
             follower,
             leader,
             partition,
-            span: MessageSpan::of(&messages),
+            span: MessageSpan::from_ids(records.iter().map(|r| r.message)),
             log_end,
         });
         // ReplicaFetcherThread: the follower's HW is the leader's, capped by its own LEO; never backwards.
@@ -345,13 +344,12 @@ impl World {
             );
             return;
         }
-        let messages: Vec<_> = records.iter().map(|r| r.message).collect();
         self.emit(EventKind::FetchServed {
             leader,
             follower,
             partition,
             fetch_offset: request.fetch_offset,
-            span: MessageSpan::of(&messages),
+            span: MessageSpan::from_ids(records.iter().map(|r| r.message)),
             high_watermark,
         });
         self.respond_to_fetch(
@@ -555,13 +553,12 @@ impl World {
         let start = (parked.fetch_offset as usize).min(replica.log.records().len());
         let end = (start + max_records).min(replica.log.records().len());
         let records: Vec<Record> = replica.log.records()[start..end].to_vec();
-        let messages: Vec<_> = records.iter().map(|r| r.message).collect();
         self.emit(EventKind::FetchServed {
             leader,
             follower,
             partition,
             fetch_offset: parked.fetch_offset,
-            span: MessageSpan::of(&messages),
+            span: MessageSpan::from_ids(records.iter().map(|r| r.message)),
             high_watermark,
         });
         self.respond_to_fetch(

@@ -24,8 +24,8 @@ use super::types::{
     BrokerId, BrokerSet, ConsumerId, Epoch, MAX_BROKERS, Offset, PartitionId, ProducerId, Time,
 };
 
-/// Identifies a scheduled item so it can be cancelled.
-pub type QueueKey = (Time, u64);
+use super::queue::Queue;
+pub use super::queue::QueueKey;
 
 /// A party on the network.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -136,8 +136,6 @@ pub enum Due {
     ProduceTimeout {
         partition: PartitionId,
         leader: BrokerId,
-        producer: ProducerId,
-        request: u64,
     },
     Producer {
         producer: ProducerId,
@@ -167,8 +165,7 @@ impl Due {
 #[derive(Clone, Debug, PartialEq)]
 pub struct World {
     pub(crate) now: Time,
-    sequence: u64,
-    pub(crate) queue: BTreeMap<QueueKey, Due>,
+    pub(crate) queue: Queue<Due>,
     rng: ChaCha8Rng,
     /// Latest delivery time per link, so jitter never reorders a TCP connection.
     link_clock: BTreeMap<(Endpoint, Endpoint), Time>,
@@ -226,8 +223,7 @@ impl World {
         }
         let mut world = World {
             now: 0,
-            sequence: 0,
-            queue: BTreeMap::new(),
+            queue: Queue::default(),
             rng: ChaCha8Rng::seed_from_u64(setup.seed),
             link_clock: BTreeMap::new(),
             setup: Arc::clone(&setup),
@@ -328,21 +324,18 @@ impl World {
 
     /// Time of the next scheduled item.
     pub fn next_due(&self) -> Option<Time> {
-        self.queue.keys().next().map(|&(t, _)| t)
+        self.queue.next_due()
     }
 
     // ---------------------------------------------------------------- scheduling
 
     pub(crate) fn schedule(&mut self, at: Time, due: Due) -> QueueKey {
-        self.sequence += 1;
-        let key = (at.max(self.now), self.sequence);
-        self.queue.insert(key, due);
-        key
+        self.queue.schedule(at.max(self.now), due)
     }
 
     pub(crate) fn cancel(&mut self, key: Option<QueueKey>) {
         if let Some(key) = key {
-            self.queue.remove(&key);
+            self.queue.cancel(key);
         }
     }
 
@@ -350,8 +343,9 @@ impl World {
         self.events.push(event);
     }
 
-    pub(crate) fn take_events(&mut self) -> Vec<EventKind> {
-        std::mem::take(&mut self.events)
+    /// Hands the events of the step just run to `sink`, keeping the buffer for the next step.
+    pub(crate) fn drain_events(&mut self, sink: impl FnMut(EventKind)) {
+        self.events.drain(..).for_each(sink);
     }
 
     /// Runs scheduled work due at or before `limit` until one item changes something visible.
@@ -359,7 +353,7 @@ impl World {
     pub(crate) fn step(&mut self, limit: Time) -> bool {
         let mut silent = 0u32;
         while self.next_due().is_some_and(|t| t <= limit) {
-            let Some((key, due)) = self.queue.pop_first() else {
+            let Some((key, due)) = self.queue.pop() else {
                 break;
             };
             // Silent work must run out: a timer that re-arms itself without changing anything is a bug.
@@ -368,7 +362,7 @@ impl World {
                 silent < 1_000_000,
                 "silent work never ends: {key:?} {due:?}"
             );
-            self.now = key.0;
+            self.now = key.time;
             self.dispatch(due);
             if !self.events.is_empty() {
                 return true;
@@ -401,14 +395,7 @@ impl World {
             Due::IsrCheck { partition, leader } => self.on_isr_check(partition, leader),
             Due::WriteBack { broker } => self.on_write_back(broker),
             Due::FlushMs { partition, broker } => self.on_flush_ms(partition, broker),
-            Due::ProduceTimeout {
-                partition,
-                leader,
-                producer,
-                request,
-            } => {
-                self.on_produce_timeout(partition, leader, producer, request);
-            }
+            Due::ProduceTimeout { partition, leader } => self.on_produce_timeout(partition, leader),
             Due::Producer { producer, timer } => self.on_producer_timer(producer, timer),
             Due::Consumer { consumer, timer } => self.on_consumer_timer(consumer, timer),
         }
@@ -511,7 +498,7 @@ impl World {
     ) -> u32 {
         let mut dropped = 0u32;
         let mut disconnected = Vec::new();
-        self.queue.retain(|_, due| match due {
+        self.queue.retain(|due| match due {
             Due::Deliver(envelope) => {
                 let never_arrives = lost(envelope);
                 if never_arrives {
@@ -742,6 +729,7 @@ fn initial_partition(
                         })
                         .collect(),
                     delayed_produce: Vec::new(),
+                    purgatory_timer: None,
                     isr_check: None,
                     alter_blocked: false,
                 }))

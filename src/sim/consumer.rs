@@ -372,7 +372,7 @@ impl World {
     fn run_poll_loop(&mut self, consumer: ConsumerId) {
         let returned = self.poll(consumer);
         let c = &self.consumers[consumer.index()];
-        if returned.is_empty() {
+        if returned == 0 {
             // Nothing to read: the next poll that matters is when records arrive (woken by the
             // HW) or when an auto-commit falls due with something new to commit.
             if let Some(at) = self.auto_commit_due_at(consumer) {
@@ -384,12 +384,12 @@ impl World {
         match c.config.processing {
             ProcessingStyle::InLoop => self.start_next_record(consumer),
             ProcessingStyle::HandOff => {
-                let span =
-                    MessageSpan::from_ids(returned.iter().map(|d| d.message)).expect("non-empty");
-                self.emit(EventKind::HandedOff { consumer, span });
                 let c = &mut self.consumers[consumer.index()];
-                c.worker_queue.extend(returned);
-                c.in_hand.clear();
+                let span =
+                    MessageSpan::from_ids(c.in_hand.iter().map(|d| d.message)).expect("non-empty");
+                let handed = std::mem::take(&mut c.in_hand);
+                c.worker_queue.extend(handed);
+                self.emit(EventKind::HandedOff { consumer, span });
                 self.start_worker(consumer);
                 self.schedule_poll(consumer, 0);
             }
@@ -413,7 +413,7 @@ impl World {
     /// `poll()`: rejoin if needed, auto-commit what earlier polls returned when the interval has
     /// elapsed, validate positions after leader changes (KIP-320), then fetch up to max.poll.records
     /// committed records. Returns what it handed to the application.
-    pub(crate) fn poll(&mut self, consumer: ConsumerId) -> Vec<Delivery> {
+    pub(crate) fn poll(&mut self, consumer: ConsumerId) -> usize {
         if !self.consumers[consumer.index()].member {
             self.join_group(consumer);
         }
@@ -425,75 +425,87 @@ impl World {
             self.consumers[consumer.index()].last_auto_commit = self.now;
             self.commit_positions(consumer, None, CommitKind::Auto);
         }
-        let c = &self.consumers[consumer.index()];
-        let mut budget = c.config.max_poll_records as usize;
-        let assigned = c.assigned.clone();
-        let mut returned = Vec::new();
-        for partition in assigned {
-            self.validate_position(consumer, partition);
-            let Some(position) = self.consumers[consumer.index()]
-                .positions
-                .get(&partition)
-                .copied()
-            else {
-                continue;
-            };
-            let Some(leader) = self.readable_leader(consumer, partition) else {
-                continue;
-            };
-            let replica = self.partitions[partition.index()]
-                .replica(leader)
-                .expect("leader replica");
-            let hw = replica.high_watermark;
-            let end = hw.min(position.offset + budget as u64);
-            let records: Vec<Delivery> = (position.offset..end)
-                .filter_map(|o| {
-                    replica.log.record(o).map(|r| Delivery {
-                        partition,
-                        offset: o,
-                        epoch: r.epoch,
-                        message: r.message,
-                    })
-                })
-                .collect();
-            budget -= records.len();
-            let span = MessageSpan::from_ids(records.iter().map(|d| d.message));
-            if span.is_some() || !self.consumers[consumer.index()].config.autorun {
-                self.emit(EventKind::Polled {
-                    consumer,
-                    partition,
-                    from: position.offset,
-                    span,
-                    high_watermark: hw,
-                });
-            }
-            if let Some(last) = records.last() {
-                self.consumers[consumer.index()].positions.insert(
-                    partition,
-                    Position {
-                        offset: last.offset + 1,
-                        epoch: Some(last.epoch),
-                    },
-                );
-            }
-            for d in &records {
-                self.messages[d.message.index()].delivered += 1;
-            }
-            returned.extend(records);
+        let mut budget = self.consumers[consumer.index()].config.max_poll_records as usize;
+        let mut returned = 0;
+        for index in 0..self.consumers[consumer.index()].assigned.len() {
+            let partition = self.consumers[consumer.index()].assigned[index];
+            let taken = self.fetch_for_poll(consumer, partition, budget);
+            budget -= taken;
+            returned += taken;
             if budget == 0 {
                 break;
             }
         }
-        if !returned.is_empty()
+        if returned > 0
             && self.consumers[consumer.index()].config.commit == CommitStyle::SyncBeforeProcessing
         {
             // At-most-once: the position is committed before anything is processed.
             self.commit_positions(consumer, None, CommitKind::Sync);
         }
-        self.consumers[consumer.index()]
-            .in_hand
-            .extend(returned.iter().copied());
         returned
+    }
+
+    /// Reads up to `budget` committed records of one partition into the application's hands,
+    /// advancing the position. Returns how many it read.
+    fn fetch_for_poll(
+        &mut self,
+        consumer: ConsumerId,
+        partition: PartitionId,
+        budget: usize,
+    ) -> usize {
+        self.validate_position(consumer, partition);
+        let Some(position) = self.consumers[consumer.index()]
+            .positions
+            .get(&partition)
+            .copied()
+        else {
+            return 0;
+        };
+        let Some(leader) = self.readable_leader(consumer, partition) else {
+            return 0;
+        };
+        let replica = self.partitions[partition.index()]
+            .replica(leader)
+            .expect("leader replica");
+        let hw = replica.high_watermark;
+        let end = hw.min(position.offset + budget as u64).max(position.offset);
+        let c = &mut self.consumers[consumer.index()];
+        let mut last = None;
+        for offset in position.offset..end {
+            let Some(record) = replica.log.record(offset) else {
+                break;
+            };
+            c.in_hand.push_back(Delivery {
+                partition,
+                offset,
+                epoch: record.epoch,
+                message: record.message,
+            });
+            self.messages[record.message.index()].delivered += 1;
+            last = Some((offset, record.epoch));
+        }
+        let taken = last.map_or(0, |(offset, _)| (offset + 1 - position.offset) as usize);
+        let fresh = c.in_hand.len() - taken;
+        let span = MessageSpan::from_ids(c.in_hand.range(fresh..).map(|d| d.message));
+        if let Some((offset, epoch)) = last {
+            c.positions.insert(
+                partition,
+                Position {
+                    offset: offset + 1,
+                    epoch: Some(epoch),
+                },
+            );
+        }
+        if span.is_some() || !c.config.autorun {
+            self.emit(EventKind::Polled {
+                consumer,
+                partition,
+                from: position.offset,
+                span,
+                high_watermark: hw,
+            });
+        }
+        taken
     }
 
     /// The leader a consumer reads from, if it can reach it.

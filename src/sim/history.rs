@@ -11,13 +11,14 @@ use super::types::Time;
 use super::world::World;
 
 /// Inputs between two checkpoints.
-const CHECKPOINT_INTERVAL: usize = 512;
+const CHECKPOINT_INTERVAL: usize = 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Input {
     /// Ran scheduled work up to (at most) this time until something visible happened.
     Step(Time),
-    Command(Command),
+    /// Boxed: commands are rare and large, steps are many and small.
+    Command(Box<Command>),
     Advance(Time),
 }
 
@@ -100,7 +101,7 @@ impl Sim {
     /// Applies a command at the current time.
     pub fn apply(&mut self, command: Command) -> Result<(), CommandError> {
         self.world.apply(&command)?;
-        self.record(Input::Command(command));
+        self.record(Input::Command(Box::new(command)));
         Ok(())
     }
 
@@ -136,6 +137,8 @@ impl Sim {
     }
 
     fn record(&mut self, input: Input) {
+        grow_gently(&mut self.events);
+        grow_gently(&mut self.inputs);
         let before = self.events.len();
         let (step, time) = (self.steps + 1, self.world.now());
         self.world
@@ -164,6 +167,17 @@ impl Sim {
             .checked_sub(1)
             .and_then(|i| self.inputs.get(i))
             .map_or(0, |r| r.events_end)
+    }
+
+    /// What the history holds: (events, inputs, checkpoints) and their fixed sizes in bytes.
+    pub fn history_shape(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.events.len(),
+            self.inputs.len(),
+            self.checkpoints.len(),
+            std::mem::size_of::<Event>(),
+            std::mem::size_of::<Recorded>(),
+        )
     }
 
     /// Number of inputs recorded so far (a position `rewind_to` can return to).
@@ -209,6 +223,14 @@ impl Sim {
             world.drain_events(|_| {});
         }
         self.world = world;
+    }
+}
+
+/// Grows a long history vector by an eighth instead of doubling it, so its unused capacity
+/// stays small (history memory is a per-event budget).
+fn grow_gently<T>(items: &mut Vec<T>) {
+    if items.len() == items.capacity() {
+        items.reserve_exact((items.len() / 8).max(4096));
     }
 }
 

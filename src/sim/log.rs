@@ -1,7 +1,6 @@
 //! A replica's log: records, the durable prefix, the leader-epoch cache and idempotent-producer state.
 
-use std::collections::{BTreeMap, VecDeque};
-
+use super::chunked::Chunked;
 use super::types::{Epoch, MessageId, Offset, Time};
 
 /// The producer id and sequence number an idempotent producer stamps on a record.
@@ -25,7 +24,7 @@ pub struct Record {
 }
 
 /// Metadata of one of the last batches of a producer, as `ProducerStateEntry` keeps it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchMeta {
     pub first_sequence: u32,
     pub last_sequence: u32,
@@ -35,6 +34,31 @@ pub struct BatchMeta {
 
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`: the broker remembers this many batches per producer.
 pub const BATCHES_RETAINED_PER_PRODUCER: usize = 5;
+
+/// The last batches of one producer id, oldest first, in a fixed window (no allocation, so
+/// checkpoints of many replicas stay small).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct ProducerEntry {
+    producer_id: u32,
+    count: usize,
+    batches: [BatchMeta; BATCHES_RETAINED_PER_PRODUCER],
+}
+
+impl ProducerEntry {
+    fn retained(&self) -> &[BatchMeta] {
+        &self.batches[..self.count]
+    }
+
+    fn push(&mut self, batch: BatchMeta) {
+        if self.count == BATCHES_RETAINED_PER_PRODUCER {
+            self.batches.rotate_left(1);
+            self.batches[BATCHES_RETAINED_PER_PRODUCER - 1] = batch;
+        } else {
+            self.batches[self.count] = batch;
+            self.count += 1;
+        }
+    }
+}
 
 /// What a replica knows of a record it no longer has: shown struck-out so losses stay visible.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -56,7 +80,7 @@ pub enum GhostCause {
 /// A replica's log. Cloning is cheap enough for checkpoints at lesson scale.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Log {
-    records: Vec<Record>,
+    records: Chunked<Record>,
     /// Records below this offset are on disk; the rest live only in the OS page cache.
     durable_end: Offset,
     /// The offset up to which Kafka itself has fsync'd (`recoveryPoint`).
@@ -64,7 +88,7 @@ pub struct Log {
     /// Leader-epoch cache (`LeaderEpochFileCache`): (epoch, start offset), ascending.
     epochs: Vec<(Epoch, Offset)>,
     /// Last batches per producer id, rebuilt from the log after truncation like Kafka's snapshots.
-    producers: BTreeMap<u32, VecDeque<BatchMeta>>,
+    producers: Vec<ProducerEntry>,
     ghosts: Vec<Ghost>,
 }
 
@@ -74,7 +98,7 @@ impl Log {
         self.records.len() as Offset
     }
 
-    pub fn records(&self) -> &[Record] {
+    pub fn records(&self) -> &Chunked<Record> {
         &self.records
     }
 
@@ -158,24 +182,41 @@ impl Log {
     fn note_producer_record(&mut self, offset: Offset) {
         let record = self.records[offset as usize];
         let Some(stamp) = record.stamp else { return };
-        let batches = self.producers.entry(stamp.producer_id).or_default();
-        match batches.back_mut() {
+        let index = if let Some(index) = self
+            .producers
+            .iter()
+            .position(|e| e.producer_id == stamp.producer_id)
+        {
+            index
+        } else {
+            self.producers.push(ProducerEntry {
+                producer_id: stamp.producer_id,
+                count: 0,
+                batches: [BatchMeta::default(); BATCHES_RETAINED_PER_PRODUCER],
+            });
+            self.producers.len() - 1
+        };
+        let entry = &mut self.producers[index];
+        match entry
+            .count
+            .checked_sub(1)
+            .map(|last| &mut entry.batches[last])
+        {
             Some(last) if !record.batch_start && last.last_offset + 1 == offset => {
                 last.last_offset = offset;
                 last.last_sequence = stamp.sequence;
             }
-            _ => {
-                batches.push_back(BatchMeta {
-                    first_sequence: stamp.sequence,
-                    last_sequence: stamp.sequence,
-                    first_offset: offset,
-                    last_offset: offset,
-                });
-                if batches.len() > BATCHES_RETAINED_PER_PRODUCER {
-                    batches.pop_front();
-                }
-            }
+            _ => entry.push(BatchMeta {
+                first_sequence: stamp.sequence,
+                last_sequence: stamp.sequence,
+                first_offset: offset,
+                last_offset: offset,
+            }),
         }
+    }
+
+    fn producer(&self, producer_id: u32) -> Option<&ProducerEntry> {
+        self.producers.iter().find(|e| e.producer_id == producer_id)
     }
 
     /// The retained batch of `producer_id` with exactly this sequence range, if any (a duplicate).
@@ -185,8 +226,8 @@ impl Log {
         first: u32,
         last: u32,
     ) -> Option<BatchMeta> {
-        self.producers
-            .get(&producer_id)?
+        self.producer(producer_id)?
+            .retained()
             .iter()
             .find(|b| b.first_sequence == first && b.last_sequence == last)
             .copied()
@@ -194,9 +235,9 @@ impl Log {
 
     /// Last sequence number this replica has seen from `producer_id`, if it remembers the producer.
     pub fn last_sequence(&self, producer_id: u32) -> Option<u32> {
-        self.producers
-            .get(&producer_id)?
-            .back()
+        self.producer(producer_id)?
+            .retained()
+            .last()
             .map(|b| b.last_sequence)
     }
 
@@ -208,14 +249,15 @@ impl Log {
         if removed == 0 {
             return 0;
         }
-        for (i, record) in self.records.drain(keep..).enumerate() {
+        for (i, record) in self.records.range(keep, keep + removed).enumerate() {
             self.ghosts.push(Ghost {
                 offset: (keep + i) as Offset,
-                record,
+                record: *record,
                 cause,
                 at: now,
             });
         }
+        self.records.truncate(keep);
         let end = self.end_offset();
         self.durable_end = self.durable_end.min(end);
         self.recovery_point = self.recovery_point.min(end);

@@ -1,8 +1,7 @@
 //! The registry of application messages: what the producer side knows of each one.
 
-use std::sync::Arc;
-
 use super::event::KafkaError;
+use super::name::Name;
 use super::types::{MessageId, Offset, PartitionId, ProducerId, Time};
 
 /// Where a message stands from its producer's point of view.
@@ -27,7 +26,7 @@ pub enum SendStatus {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageInfo {
     pub id: MessageId,
-    pub name: Arc<str>,
+    pub name: Name,
     pub producer: ProducerId,
     pub partition: PartitionId,
     pub created_at: Time,

@@ -5,6 +5,7 @@
 //! portable RNG (ChaCha8) and ordered maps only. The same setup, seed and commands give the same
 //! events, byte for byte. Every state change is an [`Event`]; [`Sim`] records them and can step back.
 
+pub mod chunked;
 pub mod cluster;
 pub mod command;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod ledger;
 pub mod log;
 pub mod message;
 pub mod metrics;
+pub mod name;
 mod placement;
 mod produce;
 pub mod producer;

@@ -12,6 +12,7 @@ use super::cluster::Partition;
 use super::config::{Acks, ProducerSetup, SendMode};
 use super::event::{EventKind, KafkaError, MessageSpan};
 use super::message::{MessageInfo, SendStatus};
+use super::name::Name;
 use super::types::{BrokerId, MessageId, Offset, PartitionId, ProducerId, Time};
 use super::world::{Due, Endpoint, Payload, ProduceRequest, ProduceResponse, QueueKey, World};
 
@@ -230,8 +231,7 @@ impl World {
             None => self.next_partition(producer),
         };
         let id = MessageId(self.messages.len() as u32);
-        let name: Arc<str> =
-            name.map_or_else(|| Arc::from(format!("m{}", id.0 + 1).as_str()), Arc::from);
+        let name = name.map_or_else(|| Name::numbered("m", u64::from(id.0) + 1), Name::new);
         self.messages.push(MessageInfo {
             id,
             name,

@@ -332,7 +332,7 @@ impl World {
         let high_watermark = replica.high_watermark;
         let start = request.fetch_offset as usize;
         let end = (start + max_records).min(replica.log.records().len());
-        let records: Vec<Record> = replica.log.records()[start..end].to_vec();
+        let records: Vec<Record> = replica.log.records().range(start, end).copied().collect();
         self.update_follower_fetch_state(partition, leader, follower, request.fetch_offset);
         if records.is_empty() {
             self.park_fetch(
@@ -552,7 +552,7 @@ impl World {
         let leader_epoch = replica.leader_epoch;
         let start = (parked.fetch_offset as usize).min(replica.log.records().len());
         let end = (start + max_records).min(replica.log.records().len());
-        let records: Vec<Record> = replica.log.records()[start..end].to_vec();
+        let records: Vec<Record> = replica.log.records().range(start, end).copied().collect();
         self.emit(EventKind::FetchServed {
             leader,
             follower,

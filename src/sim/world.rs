@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
+use super::chunked::Chunked;
 use super::cluster::{
     Broker, ControllerRecord, CutScope, Fetcher, FollowerView, LeaderState, ParkedFetch, Partition,
     ProcessState, Replica, Role, Topic,
@@ -176,7 +177,7 @@ pub struct World {
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) coordinator: GroupCoordinator,
-    pub(crate) messages: Vec<MessageInfo>,
+    pub(crate) messages: Chunked<MessageInfo>,
     pub(crate) next_producer_id: u32,
     pub(crate) next_request: u64,
     /// Events of the step in progress.
@@ -233,7 +234,7 @@ impl World {
             producers: Vec::new(),
             consumers: Vec::new(),
             coordinator: GroupCoordinator::default(),
-            messages: Vec::new(),
+            messages: Chunked::default(),
             next_producer_id: 1000,
             next_request: 1,
             events: Vec::new(),
@@ -302,7 +303,7 @@ impl World {
         &self.coordinator
     }
 
-    pub fn messages(&self) -> &[MessageInfo] {
+    pub fn messages(&self) -> &Chunked<MessageInfo> {
         &self.messages
     }
 

@@ -12,6 +12,31 @@ use ackscope::sim::{Acks, Era, Lang, Setup};
 use ackscope::tui;
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// `println!` that ends the program quietly when stdout is a closed pipe (`ackscope list | head`).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        write_out(&format!($($arg)*), true)
+    };
+}
+
+/// Writes to stdout; a closed pipe ends the program quietly instead of panicking.
+fn write_out(text: &str, newline: bool) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout.write_all(text.as_bytes()).and_then(|()| {
+        if newline {
+            stdout.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = result.and_then(|()| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "ackscope",
@@ -251,9 +276,9 @@ fn bench(format: Format, quick: bool, only: &[String]) -> ExitCode {
     }
     let report = ackscope::bench::run(quick, only);
     match format {
-        Format::Text => print!("{}", ackscope::bench::table(&report)),
+        Format::Text => write_out(&ackscope::bench::table(&report), false),
         Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => say!("{json}"),
             Err(e) => {
                 eprintln!("ackscope: cannot write JSON: {e}");
                 return ExitCode::FAILURE;
@@ -336,9 +361,9 @@ fn run(lesson: &str, format: Format, seed: Option<u64>, lang: Lang) -> ExitCode 
     };
     let report = report::run(&mut player, lang);
     match format {
-        Format::Text => print!("{}", report::text::transcript(&report)),
+        Format::Text => write_out(&report::text::transcript(&report), false),
         Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => say!("{json}"),
             Err(e) => {
                 eprintln!("ackscope: cannot write JSON: {e}");
                 return ExitCode::from(2);
@@ -358,10 +383,8 @@ fn check_one(name: &str, parsed: Result<Lesson, LessonError>) -> bool {
         Ok(lesson) => Arc::new(lesson),
         Err(e) => {
             // The report goes to stdout, in order with the other lessons' lines.
-            print!(
-                "{}",
-                e.render(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-            );
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            write_out(&e.render(color), false);
             return false;
         }
     };
@@ -376,18 +399,21 @@ fn check_one(name: &str, parsed: Result<Lesson, LessonError>) -> bool {
     let report = report::run(&mut player, Lang::En);
     let expectations: usize = report.beats.iter().map(|b| b.expectations.len()).sum();
     if report.passed {
-        println!("ok    {name}: {beats} beats, {expectations} expectations");
+        say!("ok    {name}: {beats} beats, {expectations} expectations");
         return true;
     }
-    println!("FAIL  {name}");
+    say!("FAIL  {name}");
     if let Some(error) = &report.error {
-        println!("      {error}");
+        say!("      {error}");
     }
     for beat in &report.beats {
         for e in beat.expectations.iter().filter(|e| !e.holds) {
-            println!(
+            say!(
                 "      beat {} ({}): expected {}, actually {}",
-                beat.index, beat.title, e.fact, e.actual
+                beat.index,
+                beat.title,
+                e.fact,
+                e.actual
             );
         }
     }
@@ -427,10 +453,10 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         }
     }
     if failures == 0 {
-        println!("{total} lesson(s) checked, all expectations hold");
+        say!("{total} lesson(s) checked, all expectations hold");
         ExitCode::SUCCESS
     } else {
-        println!("{failures} of {total} lesson(s) failed");
+        say!("{failures} of {total} lesson(s) failed");
         ExitCode::FAILURE
     }
 }
@@ -443,14 +469,15 @@ fn list(lang: Lang) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let width = lessons.iter().map(|l| l.id.len()).max().unwrap_or(0);
     let mut chapter = String::new();
     for lesson in lessons {
         let this = lesson.chapter.get(lang);
         if this != chapter {
-            println!("\n{this}");
+            say!("\n{this}");
             chapter = this.to_string();
         }
-        println!("  {:<28} {}", lesson.id, lesson.title.get(lang));
+        say!("  {:<width$}  {}", lesson.id, lesson.title.get(lang));
     }
     ExitCode::SUCCESS
 }

@@ -47,8 +47,8 @@ fn beat_section(out: &mut String, beat: &BeatReport, beats: usize, zh: bool) {
             let _ = writeln!(out, "    {}) {choice}{mark}", i + 1);
         }
     }
-    for event in &beat.events {
-        let _ = writeln!(out, "  [{:>8} ms] {}", event.time_ms, event.text);
+    for line in collapse_repeats(&beat.events) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(q) = &beat.question {
         let _ = writeln!(
@@ -71,6 +71,54 @@ fn beat_section(out: &mut String, beat: &BeatReport, beats: usize, zh: bool) {
             );
         }
     }
+}
+
+/// The shape of an event line: its words with every number blanked, so that retries differing
+/// only in times and attempt counts look alike.
+fn shape(text: &str) -> String {
+    let mut shape = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            shape.push(c);
+        } else if !shape.ends_with('#') {
+            shape.push('#');
+        }
+    }
+    shape
+}
+
+/// Event lines, with a cycle of lines that repeats again and again (a producer retrying for two
+/// minutes) shown once, then counted, then shown for the last time.
+fn collapse_repeats(events: &[super::EventLine]) -> Vec<String> {
+    const SHOWN_AFTER: usize = 3;
+    let line = |e: &super::EventLine| format!("  [{:>8} ms] {}", e.time_ms, e.text);
+    let shapes: Vec<String> = events.iter().map(|e| shape(&e.text)).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        let cycle = (1..=4).find(|&k| {
+            let repeats = (i + k..shapes.len())
+                .take_while(|&j| shapes[j] == shapes[j - k])
+                .count();
+            repeats >= SHOWN_AFTER * k
+        });
+        let Some(k) = cycle else {
+            out.push(line(&events[i]));
+            i += 1;
+            continue;
+        };
+        let run_end = (i + k..shapes.len())
+            .take_while(|&j| shapes[j] == shapes[j - k])
+            .last()
+            .map_or(i + k, |j| j + 1);
+        let cycles = (run_end - i) / k;
+        out.extend(events[i..i + k].iter().map(line));
+        out.push(format!("  … the same {} more time(s) …", cycles - 2));
+        let last = i + (cycles - 1) * k;
+        out.extend(events[last..last + k].iter().map(line));
+        i += cycles * k;
+    }
+    out
 }
 
 fn ledger_line(out: &mut String, line: &LedgerLine, lang: Lang) {

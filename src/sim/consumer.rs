@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use super::config::{CommitStyle, ConsumerSetup, OffsetReset, ProcessingStyle};
-use super::event::{EventKind, KafkaError, MessageSpan};
+use super::event::{AutoCommitTrigger, EventKind, KafkaError, MessageSpan};
 use super::producer::ClientState;
 use super::types::{ConsumerId, Epoch, MessageId, Offset, PartitionId};
 use super::world::{Due, QueueKey, World};
@@ -198,8 +198,10 @@ impl World {
             .collect()
     }
 
-    /// Range assignment: the topic's partitions in order, split in contiguous runs over the members
-    /// sorted by id (`RangeAssignor`). Positions start at the committed offset, or per
+    /// Sticky assignment, as Kafka's `CooperativeStickyAssignor` does it: a member keeps the
+    /// partitions it owns (up to a fair share); only partitions without an owner move, each to the
+    /// member holding the fewest. So a rebalance never takes work away from a member that is busy
+    /// processing it. Positions of newly owned partitions start at the committed offset, or per
     /// auto.offset.reset.
     fn assign_group(&mut self, group: &str) {
         let Some(g) = self.coordinator.groups.get_mut(group) else {
@@ -209,51 +211,69 @@ impl World {
         let generation = g.generation;
         let mut members = g.members.clone();
         members.sort();
-        let topic = members
-            .first()
-            .map(|m| self.consumers[m.index()].config.topic.clone());
-        let partitions = topic.map(|t| self.topic_partitions(&t)).unwrap_or_default();
-        let per_member = partitions.len().div_ceil(members.len().max(1));
-        for (i, member) in members.iter().enumerate() {
-            let mine: Vec<PartitionId> = partitions
-                .iter()
-                .skip(i * per_member)
-                .take(per_member)
-                .copied()
-                .collect();
-            let old: Vec<PartitionId> = self.consumers[member.index()].assigned.clone();
-            for &p in old.iter().filter(|p| !mine.contains(p)) {
-                self.emit(EventKind::Revoked {
-                    consumer: *member,
-                    partition: p,
-                });
+        let Some(first) = members.first() else { return };
+        let partitions = self.topic_partitions(&self.consumers[first.index()].config.topic.clone());
+        let fair_share = partitions.len().div_ceil(members.len());
+        let mut owned: Vec<Vec<PartitionId>> = members
+            .iter()
+            .map(|m| {
+                let current = &self.consumers[m.index()].assigned;
+                partitions
+                    .iter()
+                    .filter(|p| current.contains(p))
+                    .take(fair_share)
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        for &partition in &partitions {
+            if owned.iter().any(|o| o.contains(&partition)) {
+                continue;
             }
-            let c = &mut self.consumers[member.index()];
-            c.generation = generation;
-            c.assigned.clone_from(&mine);
-            c.positions.retain(|p, _| mine.contains(p));
-            for p in mine {
-                if old.contains(&p) {
-                    continue;
+            let lightest = (0..members.len())
+                .min_by_key(|&i| (owned[i].len(), i))
+                .expect("members exist");
+            owned[lightest].push(partition);
+        }
+        for (member, mine) in members.iter().zip(owned) {
+            self.apply_assignment(group, *member, generation, &mine);
+        }
+    }
+
+    fn apply_assignment(
+        &mut self,
+        group: &str,
+        member: ConsumerId,
+        generation: u32,
+        mine: &[PartitionId],
+    ) {
+        let old: Vec<PartitionId> = self.consumers[member.index()].assigned.clone();
+        for &p in old.iter().filter(|p| !mine.contains(p)) {
+            self.emit(EventKind::Revoked {
+                consumer: member,
+                partition: p,
+            });
+        }
+        let c = &mut self.consumers[member.index()];
+        c.generation = generation;
+        c.assigned = mine.to_vec();
+        c.positions.retain(|p, _| mine.contains(p));
+        for &p in mine.iter().filter(|p| !old.contains(p)) {
+            match self.initial_position(group, p, member.index()) {
+                (Some(position), from_commit) => {
+                    self.consumers[member.index()].positions.insert(p, position);
+                    self.emit(EventKind::Assigned {
+                        consumer: member,
+                        partition: p,
+                        position: position.offset,
+                        from_commit,
+                    });
                 }
-                let (position, from_commit) = self.initial_position(group, p, member.index());
-                let c = &mut self.consumers[member.index()];
-                match position {
-                    Some(position) => {
-                        c.positions.insert(p, position);
-                        self.emit(EventKind::Assigned {
-                            consumer: *member,
-                            partition: p,
-                            position: position.offset,
-                            from_commit,
-                        });
-                    }
-                    None => {
-                        self.emit(EventKind::CommitRejected {
-                            consumer: *member,
-                            error: KafkaError::NoOffsetForPartition,
-                        });
-                    }
+                (None, _) => {
+                    self.emit(EventKind::CommitRejected {
+                        consumer: member,
+                        error: KafkaError::NoOffsetForPartition,
+                    });
                 }
             }
         }
@@ -423,7 +443,7 @@ impl World {
             && self.now >= c.last_auto_commit + c.config.auto_commit_interval_ms
         {
             self.consumers[consumer.index()].last_auto_commit = self.now;
-            self.commit_positions(consumer, None, CommitKind::Auto);
+            self.commit_positions(consumer, None, CommitKind::Auto(AutoCommitTrigger::Poll));
         }
         let mut budget = self.consumers[consumer.index()].config.max_poll_records as usize;
         let mut returned = 0;
@@ -765,7 +785,7 @@ impl World {
             .get(&group)
             .map_or(0, |g| g.generation);
         if !c.member || c.generation != current {
-            if kind != CommitKind::Auto {
+            if !matches!(kind, CommitKind::Auto(_)) {
                 self.emit(EventKind::CommitRejected {
                     consumer,
                     error: KafkaError::CommitFailed,
@@ -785,10 +805,11 @@ impl World {
             g.committed.insert(partition, position);
             let offset = position.offset;
             self.emit(match kind {
-                CommitKind::Auto => EventKind::AutoCommitted {
+                CommitKind::Auto(trigger) => EventKind::AutoCommitted {
                     consumer,
                     partition,
                     offset,
+                    trigger,
                 },
                 CommitKind::Sync => EventKind::Committed {
                     consumer,
@@ -827,7 +848,7 @@ impl World {
         for member in members {
             let c = &self.consumers[member.index()];
             if c.is_alive() && c.member && c.config.commit == CommitStyle::Auto {
-                self.commit_positions(member, None, CommitKind::Auto);
+                self.commit_positions(member, None, CommitKind::Auto(AutoCommitTrigger::Rebalance));
             }
         }
         self.assign_group(group);
@@ -931,7 +952,7 @@ impl World {
     pub fn close_consumer(&mut self, consumer: ConsumerId) -> Result<(), ConsumerError> {
         self.running_consumer(consumer)?;
         if self.consumers[consumer.index()].config.commit == CommitStyle::Auto {
-            self.commit_positions(consumer, None, CommitKind::Sync);
+            self.commit_positions(consumer, None, CommitKind::Auto(AutoCommitTrigger::Close));
         }
         self.cancel_consumer_timers(consumer);
         let c = &mut self.consumers[consumer.index()];
@@ -1041,7 +1062,7 @@ impl World {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum CommitKind {
-    Auto,
+    Auto(AutoCommitTrigger),
     Sync,
     Async,
 }

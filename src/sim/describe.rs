@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::cluster::CutScope;
-use super::event::{EventKind, FenceReason, FlushCause, IsrReason, MessageSpan, TruncationReason};
+use super::event::{
+    AutoCommitTrigger, EventKind, FenceReason, FlushCause, IsrReason, MessageSpan, TruncationReason,
+};
 use super::types::{ConsumerId, MessageId, PartitionId, ProducerId};
 use super::world::World;
 
@@ -73,14 +75,19 @@ impl Names for World {
 
 /// `m3`, or `m3…m7 (5 records)` / `m3…m7（5 条）`.
 pub fn span_words(names: &impl Names, span: MessageSpan, lang: Lang) -> String {
-    if span.count == 1 {
-        return names.message_name(span.first).to_string();
-    }
     let first = names.message_name(span.first);
     let last = names.message_name(span.last);
-    match lang {
-        Lang::En => format!("{first}…{last} ({} records)", span.count),
-        Lang::Zh => format!("{first}…{last}（{} 条）", span.count),
+    let n = span.count;
+    match (lang, n) {
+        (_, 1) => first.to_string(),
+        (Lang::En, _) if span.first == span.last => format!("{first} ×{n}"),
+        (Lang::Zh, _) if span.first == span.last => format!("{first}（{n} 次）"),
+        (Lang::En, 2) => format!("{first} and {last}"),
+        (Lang::Zh, 2) => format!("{first} 和 {last}"),
+        (Lang::En, _) if span.consecutive => format!("{first}…{last} ({n} records)"),
+        (Lang::Zh, _) if span.consecutive => format!("{first}…{last}（{n} 条）"),
+        (Lang::En, _) => format!("{n} records from {first} to {last}"),
+        (Lang::Zh, _) => format!("从 {first} 到 {last} 的 {n} 条记录"),
     }
 }
 
@@ -855,6 +862,61 @@ pub fn describe(kind: &EventKind, names: &impl Names, lang: Lang) -> String {
             consumer,
             partition,
             offset,
+            trigger: AutoCommitTrigger::Close,
+        } => {
+            if zh {
+                format!(
+                    "{} 在 close() 中同步自动提交了 {} 的 offset {offset}（整个位置，不管处理完没有）",
+                    cn(consumer),
+                    p(partition)
+                )
+            } else {
+                format!(
+                    "{} close() auto-committed {} offset {offset} synchronously (the whole position, processed or not)",
+                    cn(consumer),
+                    p(partition)
+                )
+            }
+        }
+        EventKind::AutoCommitted {
+            consumer,
+            partition,
+            offset,
+            trigger: AutoCommitTrigger::Rebalance,
+        } => {
+            if zh {
+                format!(
+                    "{} 在重平衡前自动提交了 {} 的 offset {offset}",
+                    cn(consumer),
+                    p(partition)
+                )
+            } else {
+                format!(
+                    "{} auto-committed {} offset {offset} before a rebalance",
+                    cn(consumer),
+                    p(partition)
+                )
+            }
+        }
+        EventKind::SpoolResends { producer, span } => {
+            let s = span_words(names, span, lang);
+            if zh {
+                format!(
+                    "{} 的本地暂存区会再次发送 {s}：确认之前它不会从暂存区删除",
+                    pr(producer)
+                )
+            } else {
+                format!(
+                    "{}'s spool will send {s} again: it stays in the outbox until acked",
+                    pr(producer)
+                )
+            }
+        }
+        EventKind::AutoCommitted {
+            consumer,
+            partition,
+            offset,
+            trigger: AutoCommitTrigger::Poll,
         } => {
             if zh {
                 format!(
@@ -1129,12 +1191,22 @@ mod tests {
 
     #[test]
     fn spans_name_first_and_last() {
-        let span = MessageSpan {
-            first: MessageId(0),
-            last: MessageId(2),
-            count: 3,
+        let ids = |ids: &[u32]| {
+            MessageSpan::from_ids(ids.iter().map(|&i| MessageId(i))).expect("non-empty")
         };
-        assert_eq!(span_words(&Fixed, span, Lang::En), "m1…m3 (3 records)");
-        assert_eq!(span_words(&Fixed, span, Lang::Zh), "m1…m3（3 条）");
+        assert_eq!(
+            span_words(&Fixed, ids(&[0, 1, 2]), Lang::En),
+            "m1…m3 (3 records)"
+        );
+        assert_eq!(
+            span_words(&Fixed, ids(&[0, 1, 2]), Lang::Zh),
+            "m1…m3（3 条）"
+        );
+        assert_eq!(span_words(&Fixed, ids(&[0, 2]), Lang::En), "m1 and m3");
+        assert_eq!(
+            span_words(&Fixed, ids(&[0, 0, 2]), Lang::En),
+            "3 records from m1 to m3"
+        );
+        assert_eq!(span_words(&Fixed, ids(&[1, 1]), Lang::En), "m2 ×2");
     }
 }

@@ -96,6 +96,8 @@ pub struct MessageSpan {
     pub first: MessageId,
     pub last: MessageId,
     pub count: u32,
+    /// Whether the messages are `first`, `first + 1`, … `last` with none missing.
+    pub consecutive: bool,
 }
 
 impl MessageSpan {
@@ -104,6 +106,7 @@ impl MessageSpan {
             first: message,
             last: message,
             count: 1,
+            consecutive: true,
         }
     }
 
@@ -114,8 +117,13 @@ impl MessageSpan {
     /// The span of a run of message ids, without collecting them.
     pub fn from_ids(mut ids: impl Iterator<Item = MessageId>) -> Option<Self> {
         let first = ids.next()?;
-        let (last, count) = ids.fold((first, 1u32), |(_, n), id| (id, n + 1));
-        Some(MessageSpan { first, last, count })
+        let mut span = MessageSpan::single(first);
+        for id in ids {
+            span.consecutive &= id.0 == span.last.0 + 1;
+            span.last = id;
+            span.count += 1;
+        }
+        Some(span)
     }
 }
 
@@ -132,6 +140,17 @@ pub enum IsrReason {
     BrokerShutdown,
     /// An unclean election forced the ISR to the new leader alone.
     UncleanElection,
+}
+
+/// What made the classic consumer auto-commit (`ConsumerCoordinator`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum AutoCommitTrigger {
+    /// At the start of `poll()`, once auto.commit.interval.ms has elapsed.
+    Poll,
+    /// Synchronously in `close()`.
+    Close,
+    /// Before a rebalance (`onJoinPrepare`).
+    Rebalance,
 }
 
 /// Why the controller fenced a broker.
@@ -407,6 +426,12 @@ pub enum EventKind {
         consumer: ConsumerId,
         partition: PartitionId,
         offset: Offset,
+        trigger: AutoCommitTrigger,
+    },
+    /// A spooled message whose send failed goes back to the spool's drainer.
+    SpoolResends {
+        producer: ProducerId,
+        span: MessageSpan,
     },
     Committed {
         consumer: ConsumerId,

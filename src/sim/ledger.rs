@@ -21,9 +21,10 @@ pub struct Copy {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Acknowledged and in the partition's log below the high watermark.
+    /// Acknowledged, in the partition's log, and held by at least two replicas.
     Safe,
-    /// Acknowledged and in the leader's log, but not yet committed (acks=0/1 before replication).
+    /// Acknowledged and in the partition's log, but held by a single replica: one failure away
+    /// from loss (acks=0/1 before replication, or the ISR down to the leader).
     AtRisk,
     /// Acknowledged to the producer, and no longer in the partition's log.
     AckedLost,
@@ -47,14 +48,14 @@ impl Verdict {
         use super::describe::Lang::{En, Zh};
         match (self, lang) {
             (Verdict::Safe, En) => "safe",
-            (Verdict::AtRisk, En) => "acked, not yet replicated",
+            (Verdict::AtRisk, En) => "acked, one copy only",
             (Verdict::AckedLost, En) => "ACKED AND LOST",
             (Verdict::Pending, En) => "pending",
             (Verdict::NotAcked, En) => "not acked",
             (Verdict::InDoubt, En) => "in doubt",
             (Verdict::LostInProducer, En) => "LOST IN PRODUCER",
             (Verdict::Safe, Zh) => "安全",
-            (Verdict::AtRisk, Zh) => "已确认，尚未复制",
+            (Verdict::AtRisk, Zh) => "已确认，仅一个副本",
             (Verdict::AckedLost, Zh) => "已确认却丢失",
             (Verdict::Pending, Zh) => "等待中",
             (Verdict::NotAcked, Zh) => "未确认",
@@ -210,7 +211,7 @@ impl World {
                     SendStatus::Abandoned => Acknowledgement::NoAnswer,
                 };
                 let verdict = match (ack, in_log) {
-                    (Acknowledgement::Acked { .. }, true) if committed[m] => Verdict::Safe,
+                    (Acknowledgement::Acked { .. }, true) if copies[m].len() >= 2 => Verdict::Safe,
                     (Acknowledgement::Acked { .. }, true) => Verdict::AtRisk,
                     (Acknowledgement::Acked { .. }, false) => Verdict::AckedLost,
                     (Acknowledgement::Pending, _) => Verdict::Pending,

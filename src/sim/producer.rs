@@ -758,8 +758,11 @@ impl World {
             .partition(|m| self.messages[m.index()].is_acked());
         let p = &mut self.producers[producer.index()];
         p.spool.retain(|m| !acked.contains(m));
-        let retry = failed.into_iter().filter(|m| p.spool.contains(m));
-        p.app_queue.extend(retry);
+        let retry: Vec<MessageId> = failed.into_iter().filter(|m| p.spool.contains(m)).collect();
+        p.app_queue.extend(retry.iter().copied());
+        if let Some(span) = MessageSpan::of(&retry) {
+            self.emit(EventKind::SpoolResends { producer, span });
+        }
     }
 
     fn finish_drain_if_done(&mut self, producer: ProducerId) {
@@ -956,6 +959,12 @@ impl World {
             .map(|b| b.id)
             .filter(|&b| self.link_up(me, Endpoint::Broker(b)))
             .collect();
+        if reachable.is_empty() {
+            // No broker answers the metadata request: the client keeps its old view.
+            self.producers[producer.index()].metadata_misses += 1;
+            self.run_sender(producer);
+            return;
+        }
         let informed = reachable.iter().any(|&b| self.reaches_controller(b));
         let mut changed = Vec::new();
         for partition in &self.partitions {

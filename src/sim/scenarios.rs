@@ -228,7 +228,19 @@ fn s04_last_replica_standing_process_crash_keeps_record() {
     lab.run_for(1_000);
     assert_eq!(lab.leader(), Some(b(1)));
     assert_eq!(lab.log(1), strings(&["m0", "m1"]));
-    assert_eq!(lab.verdict("m1"), Verdict::Safe);
+    assert_eq!(
+        lab.verdict("m1"),
+        Verdict::AtRisk,
+        "kept, but B1 is its only copy"
+    );
+    lab.restart(2);
+    lab.restart(3);
+    lab.run_for(2_000);
+    assert_eq!(
+        lab.verdict("m1"),
+        Verdict::Safe,
+        "copied again once the followers return"
+    );
 }
 
 /// S05 A — min.insync.replicas=2 with ISR {B1}: NOT_ENOUGH_REPLICAS, retries, then the delivery

@@ -89,7 +89,14 @@ impl Refs<'_> {
                     .map(|p| self.partition(Some(p)))
                     .transpose()?,
             },
-            Action::RunFor(_) | Action::RunUntil(_) | Action::Step(_) => return Ok(None),
+            Action::Resend { message, producer } => Command::Resend {
+                producer: self.producer(producer.as_deref())?,
+                message: self.message(message)?,
+            },
+            Action::ProduceMany { .. }
+            | Action::RunFor(_)
+            | Action::RunUntil(_)
+            | Action::Step(_) => return Ok(None),
             Action::Crash(b) => Command::CrashProcess(self.broker(*b)?),
             Action::PowerCut(b) => Command::CutPower(self.broker(*b)?),
             Action::PowerCutAll => Command::CutPowerEverywhere,
@@ -338,10 +345,58 @@ pub fn check(fact: &Fact, world: &World, ledger: &Ledger) -> Result<Outcome, Str
             let p = refs.partition(partition.as_deref())?;
             let committed = world.coordinator().committed(group, p);
             Outcome::of(
-                committed == Some(*is),
+                committed == *is,
                 committed.map_or("nothing committed".to_string(), |c| {
                     format!("committed {c}")
                 }),
+            )
+        }
+        Fact::AckedAt { message, offset } => {
+            let status = world.messages()[refs.message(message)?.index()].status;
+            Outcome::of(
+                status
+                    == SendStatus::Acked {
+                        offset: Some(*offset),
+                    },
+                status_words(message)?,
+            )
+        }
+        Fact::SawError { message, error } => {
+            let info = &world.messages()[refs.message(message)?.index()];
+            Outcome::of(
+                info.saw(error_of(*error)),
+                format!("errors seen: {:#x}", info.errors_seen),
+            )
+        }
+        Fact::Attempts { message, at_least } => {
+            let attempts = world.messages()[refs.message(message)?.index()].attempts;
+            Outcome::of(attempts >= *at_least, format!("{attempts} attempt(s)"))
+        }
+        Fact::LeaderEpoch { partition, is } => {
+            let epoch = world
+                .partition(refs.partition(partition.as_deref())?)
+                .controller
+                .leader_epoch;
+            Outcome::of(epoch == *is, format!("epoch {epoch}"))
+        }
+        Fact::CommitFailed(consumer) => {
+            let failures = world.consumers()[refs.consumer(consumer)?.index()].commit_failures;
+            Outcome::of(failures > 0, format!("{failures} failed commit(s)"))
+        }
+        Fact::Assigned {
+            consumer,
+            partition,
+        } => {
+            let c = &world.consumers()[refs.consumer(consumer)?.index()];
+            let p = refs.partition(partition.as_deref())?;
+            let owned: Vec<&str> = c
+                .assigned
+                .iter()
+                .map(|&q| &*world.partition(q).name)
+                .collect();
+            Outcome::of(
+                c.assigned.contains(&p),
+                format!("assigned [{}]", owned.join(", ")),
             )
         }
         Fact::Not(inner) => {

@@ -271,68 +271,42 @@ impl Player {
         until: Option<Time>,
         left: Option<u32>,
     ) -> Result<Advance, PlayError> {
-        let now = self.sim.now();
         match current {
-            Action::RunFor(ms) => {
-                let target = until.unwrap_or(now + ms);
-                self.push_undo();
-                self.cursor.phase = Phase::Acting {
-                    action,
-                    until: Some(target),
-                    left: None,
-                };
-                if self.sim.step_within(target) {
-                    return Ok(Advance::Event);
-                }
-                if self.sim.world().next_due().is_none_or(|t| t > target) {
-                    self.sim.advance_to(target);
-                    self.next_action(action);
-                }
-                Ok(Advance::Quiet)
-            }
-            Action::RunUntil(fact) => {
-                let deadline = until.unwrap_or(now + RUN_UNTIL_LIMIT_MS);
-                let ledger = self.sim.world().ledger();
-                let holds = check(fact, self.sim.world(), &ledger)
-                    .map_err(|what| self.fail(action, what))?
-                    .holds;
-                self.push_undo();
-                if holds {
+            Action::RunFor(ms) => Ok(self.run_for(action, *ms, until)),
+            Action::RunUntil(fact) => self.run_until(action, fact, until),
+            Action::Step(n) => Ok(self.run_steps(action, left.unwrap_or(*n))),
+            Action::ProduceMany {
+                prefix,
+                first,
+                count,
+                producer,
+                partition,
+            } => {
+                let left = left.unwrap_or(*count);
+                if left == 0 {
+                    self.push_undo();
                     self.next_action(action);
                     return Ok(Advance::Quiet);
                 }
-                self.cursor.phase = Phase::Acting {
-                    action,
-                    until: Some(deadline),
-                    left: None,
+                let refs = Refs {
+                    world: self.sim.world(),
                 };
-                if self.sim.world().next_due().is_some_and(|t| t <= deadline) {
-                    return Ok(if self.sim.step_within(deadline) {
-                        Advance::Event
-                    } else {
-                        Advance::Quiet
-                    });
-                }
-                self.undo.pop();
-                Err(self.fail(
-                    action,
-                    format!(
-                        "RunUntil({fact:?}) did not happen within {} s of simulated time",
-                        RUN_UNTIL_LIMIT_MS / 1000
-                    ),
-                ))
-            }
-            Action::Step(n) => {
-                let remaining = left.unwrap_or(*n);
-                self.push_undo();
-                if remaining == 0 || !self.sim.step() {
-                    self.next_action(action);
-                    return Ok(Advance::Quiet);
-                }
+                let command = Command::Produce {
+                    producer: refs
+                        .producer(producer.as_deref())
+                        .map_err(|what| self.fail(action, what))?,
+                    name: Some(format!("{prefix}{}", first + (count - left))),
+                    partition: partition
+                        .as_deref()
+                        .map(|p| refs.partition(Some(p)))
+                        .transpose()
+                        .map_err(|what| self.fail(action, what))?,
+                };
+                self.apply_scripted(action, command)?;
                 self.cursor.phase = Phase::Acting {
                     action,
                     until: None,
-                    left: Some(remaining - 1),
+                    left: Some(left - 1),
                 };
                 Ok(Advance::Event)
             }
@@ -343,15 +317,91 @@ impl Player {
                 .command(command_action)
                 .map_err(|what| self.fail(action, what))?
                 .expect("run actions are handled above");
-                self.push_undo();
-                if let Err(error) = self.sim.apply(command) {
-                    self.undo.pop();
-                    return Err(self.fail(action, error.to_string()));
-                }
+                self.apply_scripted(action, command)?;
                 self.next_action(action);
                 Ok(Advance::Event)
             }
         }
+    }
+
+    /// Applies one command of the script, undoable.
+    fn apply_scripted(&mut self, action: usize, command: Command) -> Result<(), PlayError> {
+        self.push_undo();
+        self.sim.apply(command).map_err(|error| {
+            self.undo.pop();
+            self.fail(action, error.to_string())
+        })
+    }
+
+    fn run_for(&mut self, action: usize, ms: Time, until: Option<Time>) -> Advance {
+        let target = until.unwrap_or(self.sim.now() + ms);
+        self.push_undo();
+        self.cursor.phase = Phase::Acting {
+            action,
+            until: Some(target),
+            left: None,
+        };
+        if self.sim.step_within(target) {
+            return Advance::Event;
+        }
+        if self.sim.world().next_due().is_none_or(|t| t > target) {
+            self.sim.advance_to(target);
+            self.next_action(action);
+        }
+        Advance::Quiet
+    }
+
+    fn run_until(
+        &mut self,
+        action: usize,
+        fact: &Fact,
+        until: Option<Time>,
+    ) -> Result<Advance, PlayError> {
+        let deadline = until.unwrap_or(self.sim.now() + RUN_UNTIL_LIMIT_MS);
+        let ledger = self.sim.world().ledger();
+        let holds = check(fact, self.sim.world(), &ledger)
+            .map_err(|what| self.fail(action, what))?
+            .holds;
+        self.push_undo();
+        if holds {
+            self.next_action(action);
+            return Ok(Advance::Quiet);
+        }
+        self.cursor.phase = Phase::Acting {
+            action,
+            until: Some(deadline),
+            left: None,
+        };
+        if self.sim.world().next_due().is_some_and(|t| t <= deadline) {
+            return Ok(if self.sim.step_within(deadline) {
+                Advance::Event
+            } else {
+                Advance::Quiet
+            });
+        }
+        self.undo.pop();
+        Err(self.fail(
+            action,
+            format!(
+                "RunUntil({}) did not happen within {} s of simulated time",
+                crate::report::fact_text(fact),
+                RUN_UNTIL_LIMIT_MS / 1000
+            ),
+        ))
+    }
+
+    fn run_steps(&mut self, action: usize, remaining: u32) -> Advance {
+        self.push_undo();
+        if remaining == 0 || !self.sim.step() {
+            self.next_action(action);
+            return Advance::Quiet;
+        }
+        self.cursor.phase = Phase::Acting {
+            action,
+            until: None,
+            left: Some(remaining - 1),
+        };
+        Advance::Event
     }
 
     /// Advances until an engine event happens or the script reaches a boundary (a beat ends, a

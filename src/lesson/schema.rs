@@ -97,6 +97,22 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         partition: Option<String>,
     },
+    /// Many messages at once: `prefix` followed by `first`, `first + 1`, … (`m1`…`m64`).
+    ProduceMany {
+        prefix: String,
+        first: u32,
+        count: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        producer: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
+    },
+    /// The application sends an earlier message again (same ledger entry, a new send).
+    Resend {
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        producer: Option<String>,
+    },
     /// Let simulated time pass, running whatever happens meanwhile.
     RunFor(u64),
     /// Run until a fact holds (at most ten simulated minutes).
@@ -215,12 +231,32 @@ pub enum Fact {
     Processed { message: String, times: u32 },
     /// A committed offset passed the message but no one ever processed it.
     Skipped(String),
-    /// The group's committed offset for the partition.
+    /// The group's committed offset for the partition (`is: None`: nothing committed yet).
     CommittedOffset {
         group: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         partition: Option<String>,
-        is: u64,
+        is: Option<u64>,
+    },
+    /// The producer reported success with this offset.
+    AckedAt { message: String, offset: u64 },
+    /// Some send of the message met this error, even if a retry then succeeded.
+    SawError { message: String, error: ErrorName },
+    /// The message was sent at least this many times (retries and resends included).
+    Attempts { message: String, at_least: u32 },
+    /// The partition's leader epoch, as the controller records it.
+    LeaderEpoch {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
+        is: u32,
+    },
+    /// The consumer got a `CommitFailedException` at least once.
+    CommitFailed(String),
+    /// The consumer currently owns the partition.
+    Assigned {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
     },
     /// A Kafka metric's current value, e.g. `UnderMinIsrPartitionCount`.
     Metric { name: String, is: f64 },

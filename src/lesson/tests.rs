@@ -231,3 +231,30 @@ fn unanswered_questions_hold_the_lesson_in_the_tui() {
     );
     assert_eq!(player.score().1, 1);
 }
+
+/// Fixtures under `fixtures/valid` exercise every action and fact; each must hold.
+#[test]
+fn valid_fixtures_hold_every_expectation() {
+    for file in ron_files(&crate_path("src/lesson/fixtures/valid")) {
+        let lesson =
+            super::load::load_file(&file).unwrap_or_else(|e| panic!("{}", e.render(false)));
+        let mut player = Player::new(Arc::new(lesson), None).expect("valid setup");
+        let report = crate::report::run(&mut player, Lang::En);
+        let failures: Vec<String> = report
+            .beats
+            .iter()
+            .flat_map(|b| {
+                b.expectations
+                    .iter()
+                    .filter(|e| !e.holds)
+                    .map(|e| format!("{}: {}", e.fact, e.actual))
+            })
+            .collect();
+        assert!(
+            report.passed,
+            "{}: {:?} {failures:?}",
+            file.display(),
+            report.error
+        );
+    }
+}

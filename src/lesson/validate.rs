@@ -218,6 +218,36 @@ impl Checker<'_> {
                     self.partition(beat, span, partition.as_ref());
                 }
             }
+            Action::ProduceMany {
+                prefix,
+                first,
+                count,
+                producer,
+                partition,
+            } => {
+                for i in 0..*count {
+                    let message = format!("{prefix}{}", first + i);
+                    if !self.produced.insert(message.clone()) {
+                        let at = self.locate(span, prefix);
+                        self.report(
+                            beat,
+                            at,
+                            &format!("message `{message}` is produced twice"),
+                            None,
+                        );
+                    }
+                }
+                let result = self.refs().producer(producer.as_deref()).map(|_| ());
+                self.check(beat, span, "ProduceMany", result);
+                if partition.is_some() {
+                    self.partition(beat, span, partition.as_ref());
+                }
+            }
+            Action::Resend { message, producer } => {
+                self.message(beat, span, message);
+                let result = self.refs().producer(producer.as_deref()).map(|_| ());
+                self.check(beat, span, "Resend", result);
+            }
             Action::RunFor(_) | Action::Step(_) | Action::PowerCutAll => {}
             Action::RunUntil(fact) => self.fact(beat, fact, span),
             Action::Crash(b)
@@ -295,6 +325,20 @@ impl Checker<'_> {
                 }
             }
             Fact::BrokerIs { broker, .. } => self.broker(beat, span, *broker),
+            Fact::AckedAt { message, .. }
+            | Fact::SawError { message, .. }
+            | Fact::Attempts { message, .. } => {
+                self.message(beat, span, message);
+            }
+            Fact::LeaderEpoch { partition, .. } => self.partition(beat, span, partition.as_ref()),
+            Fact::CommitFailed(consumer) => self.consumer(beat, span, consumer),
+            Fact::Assigned {
+                consumer,
+                partition,
+            } => {
+                self.consumer(beat, span, consumer);
+                self.partition(beat, span, partition.as_ref());
+            }
             Fact::Not(inner) => self.fact(beat, inner, span),
             Fact::Metric { name, .. } => {
                 if crate::sim::metrics::metric(self.world, name).is_none() {

@@ -6,7 +6,7 @@ use super::cluster::CutScope;
 use super::consumer::ConsumerError;
 use super::faults::FaultError;
 use super::producer::ProducerError;
-use super::types::{BrokerId, ConsumerId, PartitionId, ProducerId};
+use super::types::{BrokerId, ConsumerId, MessageId, PartitionId, ProducerId};
 use super::world::World;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +30,11 @@ pub enum Command {
         producer: ProducerId,
         name: Option<String>,
         partition: Option<PartitionId>,
+    },
+    /// The application sends an earlier message again.
+    Resend {
+        producer: ProducerId,
+        message: MessageId,
     },
     FlushProducer(ProducerId),
     CloseProducer(ProducerId),
@@ -80,6 +85,7 @@ impl World {
             } => {
                 self.produce(*producer, name.as_deref(), *partition)?;
             }
+            Command::Resend { producer, message } => self.resend(*producer, *message)?,
             Command::FlushProducer(p) => self.flush_producer(*p, false)?,
             Command::CloseProducer(p) => self.flush_producer(*p, true)?,
             Command::KillProducer(p) => self.kill_producer(*p)?,

@@ -76,6 +76,8 @@ pub struct Consumer {
     pub last_poll: super::types::Time,
     /// Waiting in `poll()` for records to arrive.
     pub waiting: bool,
+    /// `CommitFailedException`s the application got.
+    pub commit_failures: u32,
 }
 
 impl Consumer {
@@ -100,6 +102,7 @@ impl Consumer {
             poll_deadline: None,
             last_poll: 0,
             waiting: false,
+            commit_failures: 0,
         }
     }
 
@@ -786,6 +789,7 @@ impl World {
             .map_or(0, |g| g.generation);
         if !c.member || c.generation != current {
             if !matches!(kind, CommitKind::Auto(_)) {
+                self.consumers[consumer.index()].commit_failures += 1;
                 self.emit(EventKind::CommitRejected {
                     consumer,
                     error: KafkaError::CommitFailed,

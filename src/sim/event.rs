@@ -66,6 +66,11 @@ impl KafkaError {
         }
     }
 
+    /// A distinct bit per error, for sets of errors.
+    pub fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+
     /// Whether the producer retries after this error (`RetriableException` subclasses).
     pub fn is_retriable(self) -> bool {
         matches!(

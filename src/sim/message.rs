@@ -35,6 +35,8 @@ pub struct MessageInfo {
     pub attempts: u32,
     /// Whether the application wrote it to its local spool first.
     pub spooled: bool,
+    /// Every error a send of it met, retried or not (a bit per `KafkaError`).
+    pub errors_seen: u32,
     /// How many times `poll()` returned it to an application.
     pub delivered: u32,
     /// How many times an application finished processing it.
@@ -42,6 +44,9 @@ pub struct MessageInfo {
 }
 
 impl MessageInfo {
+    pub fn saw(&self, error: KafkaError) -> bool {
+        self.errors_seen & error.bit() != 0
+    }
     pub fn is_acked(&self) -> bool {
         matches!(self.status, SendStatus::Acked { .. })
     }

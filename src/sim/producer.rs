@@ -193,6 +193,8 @@ pub enum ProducerError {
     NoSuchProducer { index: usize },
     #[error("partition {partition} does not exist")]
     NoSuchPartition { partition: u32 },
+    #[error("there is no message #{index}")]
+    NoSuchMessage { index: usize },
 }
 
 impl World {
@@ -241,6 +243,7 @@ impl World {
             status: SendStatus::Queued,
             attempts: 0,
             spooled,
+            errors_seen: 0,
             delivered: 0,
             processed: 0,
         });
@@ -258,6 +261,30 @@ impl World {
             self.send_record(producer, id);
         }
         Ok(id)
+    }
+
+    /// The application sends an earlier message again (a manual retry or a resend after a
+    /// restart): the same ledger entry, a new send.
+    pub fn resend(
+        &mut self,
+        producer: ProducerId,
+        message: MessageId,
+    ) -> Result<(), ProducerError> {
+        self.running_producer(producer)?;
+        if message.index() >= self.messages.len() {
+            return Err(ProducerError::NoSuchMessage {
+                index: message.index(),
+            });
+        }
+        self.messages[message.index()].status = SendStatus::Queued;
+        let p = &mut self.producers[producer.index()];
+        if p.app_busy() {
+            p.app_queue.push_back(message);
+            self.emit(EventKind::SendQueued { producer, message });
+        } else {
+            self.send_record(producer, message);
+        }
+        Ok(())
     }
 
     /// The default partitioner for records without a key: round robin over the first topic.
@@ -616,6 +643,9 @@ impl World {
         };
         let span = MessageSpan::of(&batch.messages).expect("batches are never empty");
         let partition = batch.partition;
+        for &m in &batch.messages {
+            self.messages[m.index()].errors_seen |= error.bit();
+        }
         let within_deadline = now < batch.created_at + p.config.delivery_timeout_ms;
         // KIP-360: a sequence gap is only worth retrying when one of our own earlier batches for
         // the partition is still pending and explains it; otherwise the broker lost records.

@@ -1,6 +1,7 @@
 //! Turning lesson names into engine ids, lesson actions into commands, and checking facts.
 
 use crate::sim::cluster::ProcessState;
+use crate::sim::event::Event;
 use crate::sim::ledger::{Ledger, Verdict};
 use crate::sim::message::SendStatus;
 use crate::sim::{BrokerId, Command, ConsumerId, KafkaError, PartitionId, ProducerId, World};
@@ -185,7 +186,13 @@ fn brokers_words(brokers: impl Iterator<Item = BrokerId>) -> String {
 
 /// Checks a fact against the world. `ledger` is computed once per batch of checks.
 #[allow(clippy::too_many_lines)] // one arm per kind of fact
-pub fn check(fact: &Fact, world: &World, ledger: &Ledger) -> Result<Outcome, String> {
+/// Checks `fact` against the world; `events` is the run so far (rate metrics count them).
+pub fn check(
+    fact: &Fact,
+    world: &World,
+    events: &[Event],
+    ledger: &Ledger,
+) -> Result<Outcome, String> {
     let refs = Refs { world };
     let entry = |name: &str| -> Result<&crate::sim::LedgerEntry, String> {
         let id = refs.message(name)?;
@@ -400,11 +407,11 @@ pub fn check(fact: &Fact, world: &World, ledger: &Ledger) -> Result<Outcome, Str
             )
         }
         Fact::Not(inner) => {
-            let outcome = check(inner, world, ledger)?;
+            let outcome = check(inner, world, events, ledger)?;
             Outcome::of(!outcome.holds, outcome.actual)
         }
         Fact::Metric { name, is } => {
-            let value = crate::sim::metrics::metric(world, name)
+            let value = crate::sim::metrics::metric(world, events, name)
                 .ok_or_else(|| format!("no metric named `{name}`"))?;
             Outcome::of((value - is).abs() < 1e-9, format!("{name} = {value}"))
         }

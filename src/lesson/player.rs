@@ -220,21 +220,21 @@ impl Player {
                 let Some(current) = beat.actions.get(action) else {
                     self.push_undo();
                     let ledger = self.sim.world().ledger();
-                    let results =
-                        beat.expect
-                            .iter()
-                            .map(|fact| {
-                                let outcome = check(fact, self.sim.world(), &ledger)
-                                    .unwrap_or_else(|what| Outcome {
-                                        holds: false,
-                                        actual: what,
-                                    });
-                                Checked {
-                                    fact: fact.clone(),
-                                    outcome,
-                                }
-                            })
-                            .collect();
+                    let results = beat
+                        .expect
+                        .iter()
+                        .map(|fact| {
+                            let outcome = check(fact, self.sim.world(), self.sim.events(), &ledger)
+                                .unwrap_or_else(|what| Outcome {
+                                    holds: false,
+                                    actual: what,
+                                });
+                            Checked {
+                                fact: fact.clone(),
+                                outcome,
+                            }
+                        })
+                        .collect();
                     self.checked.push((self.cursor.beat, results));
                     self.cursor.phase = Phase::Done;
                     return Ok(Advance::BeatDone);
@@ -359,7 +359,7 @@ impl Player {
     ) -> Result<Advance, PlayError> {
         let deadline = until.unwrap_or(self.sim.now() + RUN_UNTIL_LIMIT_MS);
         let ledger = self.sim.world().ledger();
-        let holds = check(fact, self.sim.world(), &ledger)
+        let holds = check(fact, self.sim.world(), self.sim.events(), &ledger)
             .map_err(|what| self.fail(action, what))?
             .holds;
         self.push_undo();

@@ -27,7 +27,7 @@ pub struct RunReport {
     pub error: Option<String>,
     pub beats: Vec<BeatReport>,
     pub ledger: Vec<LedgerLine>,
-    pub metrics: Vec<MetricLine>,
+    pub metrics: Vec<crate::sim::metrics::MetricValue>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -90,6 +90,8 @@ pub struct LedgerLine {
     pub acked: bool,
     pub offset: Option<u64>,
     pub error: Option<String>,
+    /// The error with Kafka's name and why it happened, in the report's language.
+    pub error_explained: Option<String>,
     pub replicas: Vec<ReplicaCopy>,
     pub committed: bool,
     pub duplicated: bool,
@@ -99,13 +101,7 @@ pub struct LedgerLine {
     pub verdict: crate::sim::Verdict,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct MetricLine {
-    pub name: &'static str,
-    pub value: f64,
-}
-
-fn ledger_line(world: &World, entry: &LedgerEntry) -> LedgerLine {
+fn ledger_line(world: &World, entry: &LedgerEntry, lang: Lang) -> LedgerLine {
     let (acked, offset, error) = match entry.ack {
         Acknowledgement::Acked { offset } => (true, offset, None),
         Acknowledgement::Failed { error } => (false, None, Some(error.kafka_name().to_string())),
@@ -120,6 +116,7 @@ fn ledger_line(world: &World, entry: &LedgerEntry) -> LedgerLine {
         acked,
         offset,
         error,
+        error_explained: entry.failure.map(|f| f.explain(world, lang)),
         replicas: entry
             .copies
             .iter()
@@ -238,16 +235,8 @@ pub fn run(player: &mut Player, lang: Lang) -> RunReport {
             .ledger()
             .entries
             .iter()
-            .map(|e| ledger_line(world, e))
+            .map(|e| ledger_line(world, e, lang))
             .collect(),
-        metrics: crate::sim::metrics::ALL
-            .iter()
-            .filter_map(|&name| {
-                Some(MetricLine {
-                    name,
-                    value: crate::sim::metrics::metric(world, name)?,
-                })
-            })
-            .collect(),
+        metrics: crate::sim::metrics::snapshot(world, player.sim().events()),
     }
 }

@@ -156,6 +156,9 @@ fn ledger_line(out: &mut String, line: &LedgerLine, lang: Lang) {
         if line.skipped { "  SKIPPED" } else { "" },
         line.verdict.label(lang),
     );
+    if let Some(why) = &line.error_explained {
+        let _ = writeln!(out, "         {why}");
+    }
 }
 
 fn summary(out: &mut String, report: &RunReport) {

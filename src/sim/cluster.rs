@@ -229,6 +229,8 @@ pub struct DelayedProduce {
     pub last_offset: Offset,
     /// When the request times out with REQUEST_TIMED_OUT.
     pub deadline: Time,
+    /// The request's own timeout (its `request.timeout.ms`).
+    pub timeout_ms: u32,
 }
 
 /// A follower's replica fetcher for one partition.

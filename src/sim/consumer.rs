@@ -794,6 +794,11 @@ impl World {
                     consumer,
                     error: KafkaError::CommitFailed,
                 });
+                let failure = super::errors::Failure::new(
+                    KafkaError::CommitFailed,
+                    super::errors::ErrorContext::Generation,
+                );
+                self.emit(EventKind::Why { failure });
             }
             return;
         }

@@ -6,6 +6,7 @@
 
 use super::cluster::{Fetcher, FollowerView, LeaderState, Role};
 use super::config::{RestartRule, TruncationRule};
+use super::errors::{ErrorContext, Failure};
 use super::event::{EventKind, FenceReason, IsrReason, KafkaError, TruncationReason};
 use super::types::{BrokerId, BrokerSet, Epoch, PartitionId};
 use super::world::{Due, World};
@@ -335,19 +336,28 @@ impl World {
                 self.cancel(parked.timeout);
             }
         }
+        let leader = self.partitions[partition.index()].controller.leader;
+        let failure = Failure::new(
+            KafkaError::NotLeaderOrFollower,
+            ErrorContext::NotLeader {
+                partition,
+                broker,
+                leader,
+            },
+        );
         for waiting in state.delayed_produce {
             self.answer_producer(
                 broker,
                 waiting.producer,
                 waiting.request,
                 partition,
-                Err(KafkaError::NotLeaderOrFollower),
+                Err(failure),
             );
             self.emit(EventKind::ProduceCompleted {
                 leader: broker,
                 partition,
                 producer: waiting.producer,
-                error: Some(KafkaError::NotLeaderOrFollower),
+                error: Some(failure.error),
             });
         }
     }

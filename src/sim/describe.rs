@@ -898,6 +898,13 @@ pub fn describe(kind: &EventKind, names: &impl Names, lang: Lang) -> String {
                 )
             }
         }
+        EventKind::Why { failure } => {
+            match super::errors::reason(failure.error, failure.context, names, lang) {
+                Some(why) if zh => format!("原因：{why}"),
+                Some(why) => format!("because {why}"),
+                None => failure.error.kafka_name().to_string(),
+            }
+        }
         EventKind::SpoolResends { producer, span } => {
             let s = span_words(names, span, lang);
             if zh {

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::cluster::CutScope;
 use super::config::Acks;
+use super::errors::Failure;
 use super::types::{
     BrokerId, BrokerSet, ConsumerId, Epoch, MessageId, Offset, PartitionId, ProducerId, Time,
 };
@@ -432,6 +433,10 @@ pub enum EventKind {
         partition: PartitionId,
         offset: Offset,
         trigger: AutoCommitTrigger,
+    },
+    /// Why the error just reported happened, in terms of the state then.
+    Why {
+        failure: Failure,
     },
     /// A spooled message whose send failed goes back to the spool's drainer.
     SpoolResends {

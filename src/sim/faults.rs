@@ -423,7 +423,7 @@ impl World {
         producer: super::types::ProducerId,
         request: u64,
         partition: PartitionId,
-        result: Result<Offset, super::event::KafkaError>,
+        result: Result<Offset, super::errors::Failure>,
     ) {
         let response = super::world::ProduceResponse {
             request,

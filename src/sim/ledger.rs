@@ -95,6 +95,8 @@ pub struct LedgerEntry {
     pub processed: u32,
     /// A consumer group committed past it, yet nobody ever processed it.
     pub skipped: bool,
+    /// The error that made the producer give up on it, with the state that explains it.
+    pub failure: Option<super::errors::Failure>,
     pub verdict: Verdict,
 }
 
@@ -243,6 +245,7 @@ impl World {
                     delivered: info.delivered,
                     processed: info.processed,
                     skipped,
+                    failure: info.failure,
                     verdict,
                 }
             })

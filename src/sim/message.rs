@@ -35,6 +35,8 @@ pub struct MessageInfo {
     pub attempts: u32,
     /// Whether the application wrote it to its local spool first.
     pub spooled: bool,
+    /// The error that made the producer give up, with the state that explains it.
+    pub failure: Option<super::errors::Failure>,
     /// Every error a send of it met, retried or not (a bit per `KafkaError`).
     pub errors_seen: u32,
     /// How many times `poll()` returned it to an application.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod consumer;
 mod controller;
 pub mod describe;
+pub mod errors;
 pub mod event;
 mod faults;
 pub mod history;

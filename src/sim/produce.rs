@@ -8,6 +8,7 @@
 
 use super::cluster::DelayedProduce;
 use super::config::Acks;
+use super::errors::{ErrorContext, Failure};
 use super::event::{EventKind, KafkaError, MessageSpan};
 use super::log::{ProducerStamp, Record};
 use super::types::{BrokerId, Offset, PartitionId, ProducerId};
@@ -22,19 +23,26 @@ impl World {
     ) {
         let partition = request.partition;
         match self.append_as_leader(broker, producer, request) {
-            Err(error) => {
+            Err(failure) => {
                 self.emit(EventKind::ProduceRejected {
                     broker,
                     partition,
                     producer,
-                    error,
+                    error: failure.error,
                 });
+                self.emit(EventKind::Why { failure });
                 if request.acks == Acks::Zero {
                     // KafkaApis: with acks=0 there is no response; the broker closes the connection
                     // so that the client refreshes its metadata. The record is simply gone.
                     self.notify_connection_closed(producer);
                 } else {
-                    self.answer_producer(broker, producer, request.request, partition, Err(error));
+                    self.answer_producer(
+                        broker,
+                        producer,
+                        request.request,
+                        partition,
+                        Err(failure),
+                    );
                 }
             }
             Ok((first_offset, last_offset)) => {
@@ -64,19 +72,29 @@ impl World {
         broker: BrokerId,
         producer: ProducerId,
         request: &ProduceRequest,
-    ) -> Result<(Offset, Offset), KafkaError> {
+    ) -> Result<(Offset, Offset), Failure> {
         let partition = request.partition;
         let min_isr = self.effective_min_isr(partition);
         let now = self.now;
+        let not_leader = Failure::new(
+            KafkaError::NotLeaderOrFollower,
+            ErrorContext::NotLeader {
+                partition,
+                broker,
+                leader: self.partitions[partition.index()].controller.leader,
+            },
+        );
         let replica = self.partitions[partition.index()]
             .replica(broker)
-            .ok_or(KafkaError::NotLeaderOrFollower)?;
-        let state = replica
-            .role
-            .leader_state()
-            .ok_or(KafkaError::NotLeaderOrFollower)?;
+            .ok_or(not_leader)?;
+        let state = replica.role.leader_state().ok_or(not_leader)?;
         if request.acks == Acks::All && state.isr.len() < min_isr {
-            return Err(KafkaError::NotEnoughReplicas);
+            let context = ErrorContext::Isr {
+                partition,
+                isr: state.isr,
+                min_isr: min_isr as u16,
+            };
+            return Err(Failure::new(KafkaError::NotEnoughReplicas, context));
         }
         let count = request.messages.len() as u32;
         if let Some((producer_id, first_sequence)) = request.idempotence {
@@ -98,7 +116,12 @@ impl World {
             if let Some(last) = replica.log.last_sequence(producer_id)
                 && first_sequence != last.wrapping_add(1)
             {
-                return Err(KafkaError::OutOfOrderSequenceNumber);
+                let context = ErrorContext::Sequence {
+                    partition,
+                    expected: last.wrapping_add(1),
+                    got: first_sequence,
+                };
+                return Err(Failure::new(KafkaError::OutOfOrderSequenceNumber, context));
             }
         }
         let epoch = replica.leader_epoch;
@@ -166,6 +189,7 @@ impl World {
                 first_offset,
                 last_offset,
                 deadline,
+                timeout_ms: u32::try_from(request.timeout_ms).unwrap_or(u32::MAX),
             });
         }
         self.arm_purgatory(partition, broker);
@@ -196,15 +220,24 @@ impl World {
 
     /// `checkEnoughReplicasReachOffset`: once the HW covers a record, the answer is success only if
     /// the ISR still has min.insync.replicas members.
-    fn enough_replicas(&self, partition: PartitionId, leader: BrokerId) -> Result<(), KafkaError> {
+    fn enough_replicas(&self, partition: PartitionId, leader: BrokerId) -> Result<(), Failure> {
         let isr = self.partitions[partition.index()]
             .replica(leader)
             .and_then(|r| r.role.leader_state())
-            .map_or(0, |s| s.isr.len());
-        if isr >= self.effective_min_isr(partition) {
+            .map_or(crate::sim::BrokerSet::EMPTY, |s| s.isr);
+        let min_isr = self.effective_min_isr(partition);
+        if isr.len() >= min_isr {
             Ok(())
         } else {
-            Err(KafkaError::NotEnoughReplicasAfterAppend)
+            let context = ErrorContext::Isr {
+                partition,
+                isr,
+                min_isr: min_isr as u16,
+            };
+            Err(Failure::new(
+                KafkaError::NotEnoughReplicasAfterAppend,
+                context,
+            ))
         }
     }
 
@@ -228,8 +261,11 @@ impl World {
                 leader,
                 partition,
                 producer: request.producer,
-                error: result.err(),
+                error: result.err().map(|f| f.error),
             });
+            if let Err(failure) = result {
+                self.emit(EventKind::Why { failure });
+            }
             self.answer_producer(leader, request.producer, request.request, partition, result);
         }
     }
@@ -248,20 +284,36 @@ impl World {
             .delayed_produce
             .extract_if(.., |d| d.deadline <= now)
             .collect();
-        let error = KafkaError::RequestTimedOut;
+        let replica = self.partitions[partition.index()]
+            .replica(leader)
+            .expect("leader exists");
+        let hw = replica.high_watermark;
+        let isr = replica
+            .role
+            .leader_state()
+            .map_or(crate::sim::BrokerSet::EMPTY, |s| s.isr);
         for request in expired {
+            let context = ErrorContext::HwStuck {
+                partition,
+                hw,
+                needed: request.last_offset + 1,
+                isr,
+                timeout_ms: request.timeout_ms,
+            };
+            let failure = Failure::new(KafkaError::RequestTimedOut, context);
             self.emit(EventKind::ProduceCompleted {
                 leader,
                 partition,
                 producer: request.producer,
-                error: Some(error),
+                error: Some(failure.error),
             });
+            self.emit(EventKind::Why { failure });
             self.answer_producer(
                 leader,
                 request.producer,
                 request.request,
                 partition,
-                Err(error),
+                Err(failure),
             );
         }
         self.arm_purgatory(partition, leader);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::cluster::Partition;
 use super::config::{Acks, ProducerSetup, SendMode};
+use super::errors::{ErrorContext, Failure};
 use super::event::{EventKind, KafkaError, MessageSpan};
 use super::message::{MessageInfo, SendStatus};
 use super::name::Name;
@@ -243,6 +244,7 @@ impl World {
             status: SendStatus::Queued,
             attempts: 0,
             spooled,
+            failure: None,
             errors_seen: 0,
             delivered: 0,
             processed: 0,
@@ -560,7 +562,12 @@ impl World {
             if sent {
                 self.batch_succeeded(producer, batch_id, None);
             } else {
-                self.batch_failed(producer, batch_id, KafkaError::NetworkException);
+                let context = ErrorContext::Connection { broker: leader };
+                self.batch_failed(
+                    producer,
+                    batch_id,
+                    Failure::new(KafkaError::NetworkException, context),
+                );
             }
             return;
         }
@@ -588,7 +595,7 @@ impl World {
         };
         match response.result {
             Ok(offset) => self.batch_succeeded(producer, request.batch, Some(offset)),
-            Err(error) => self.batch_failed(producer, request.batch, error),
+            Err(failure) => self.batch_failed(producer, request.batch, failure),
         }
     }
 
@@ -635,7 +642,8 @@ impl World {
 
     /// `Sender.completeBatch` on an error: retry while allowed (`Sender.canRetry`), else fail the
     /// records through their callbacks.
-    fn batch_failed(&mut self, producer: ProducerId, batch_id: u32, error: KafkaError) {
+    fn batch_failed(&mut self, producer: ProducerId, batch_id: u32, failure: Failure) {
+        let error = failure.error;
         let now = self.now;
         let p = &self.producers[producer.index()];
         let Some(batch) = p.batch(batch_id) else {
@@ -705,18 +713,29 @@ impl World {
                 error,
                 retry_in: Some(backoff),
             });
+            // Errors the broker reported were explained where they happened; a broken connection
+            // is only seen here.
+            if error == KafkaError::NetworkException {
+                self.emit(EventKind::Why { failure });
+            }
             self.schedule_wake(producer);
             return;
         }
-        let error = if error.is_retriable() && !within_deadline {
-            KafkaError::DeliveryTimeout
+        let failure = if error.is_retriable() && !within_deadline {
+            Failure::new(
+                KafkaError::DeliveryTimeout,
+                ErrorContext::Delivery {
+                    timeout_ms: self.producers[producer.index()].config.delivery_timeout_ms,
+                },
+            )
         } else {
-            error
+            failure
         };
-        self.fail_batch(producer, batch_id, error);
+        self.fail_batch(producer, batch_id, failure);
     }
 
-    fn fail_batch(&mut self, producer: ProducerId, batch_id: u32, error: KafkaError) {
+    fn fail_batch(&mut self, producer: ProducerId, batch_id: u32, failure: Failure) {
+        let error = failure.error;
         let Some(batch) = self.remove_batch(producer, batch_id) else {
             return;
         };
@@ -724,6 +743,7 @@ impl World {
             let info = &mut self.messages[m.index()];
             if !info.is_acked() {
                 info.status = SendStatus::Failed { error };
+                info.failure = Some(failure);
             }
         }
         let span = MessageSpan::of(&batch.messages).expect("batches are never empty");
@@ -734,6 +754,7 @@ impl World {
             error,
             retry_in: None,
         });
+        self.emit(EventKind::Why { failure });
         let later_sequenced = self.producers[producer.index()]
             .batches
             .iter()
@@ -821,7 +842,14 @@ impl World {
             }
             ProducerTimer::Disconnected { request } => {
                 if let Some(taken) = self.take_in_flight(producer, request) {
-                    self.batch_failed(producer, taken.batch, KafkaError::NetworkException);
+                    let context = ErrorContext::Connection {
+                        broker: taken.broker,
+                    };
+                    self.batch_failed(
+                        producer,
+                        taken.batch,
+                        Failure::new(KafkaError::NetworkException, context),
+                    );
                 }
             }
             ProducerTimer::RequestTimeout => self.expire_requests(producer),
@@ -831,7 +859,16 @@ impl World {
                     return;
                 };
                 let error = KafkaError::BufferExhausted;
+                let config = &self.producers[producer.index()].config;
+                let failure = Failure::new(
+                    error,
+                    ErrorContext::Buffer {
+                        total: config.buffer_memory,
+                        waited_ms: config.max_block_ms,
+                    },
+                );
                 self.messages[blocked.message.index()].status = SendStatus::Failed { error };
+                self.messages[blocked.message.index()].failure = Some(failure);
                 if self.producers[producer.index()]
                     .spool
                     .contains(&blocked.message)
@@ -846,6 +883,7 @@ impl World {
                     message: blocked.message,
                     error,
                 });
+                self.emit(EventKind::Why { failure });
                 self.finish_drain_if_done(producer);
                 self.drive_application(producer);
             }
@@ -902,7 +940,15 @@ impl World {
             if let Some(request) = request {
                 self.take_in_flight(producer, request);
             }
-            self.fail_batch(producer, batch, KafkaError::DeliveryTimeout);
+            let timeout_ms = self.producers[producer.index()].config.delivery_timeout_ms;
+            self.fail_batch(
+                producer,
+                batch,
+                Failure::new(
+                    KafkaError::DeliveryTimeout,
+                    ErrorContext::Delivery { timeout_ms },
+                ),
+            );
         }
         self.arm_expiry(producer);
     }
@@ -940,7 +986,14 @@ impl World {
             .collect();
         for request in expired {
             if let Some(taken) = self.take_in_flight(producer, request) {
-                self.batch_failed(producer, taken.batch, KafkaError::NetworkException);
+                let context = ErrorContext::Connection {
+                    broker: taken.broker,
+                };
+                self.batch_failed(
+                    producer,
+                    taken.batch,
+                    Failure::new(KafkaError::NetworkException, context),
+                );
             }
         }
         self.arm_request_timer(producer);

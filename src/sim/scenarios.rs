@@ -276,6 +276,29 @@ fn s05a_not_enough_replicas_until_delivery_timeout() {
     )));
     assert_eq!(lab.log(1), Vec::<String>::new());
     assert_eq!(lab.verdict("m1"), Verdict::NotAcked);
+    // Errors that teach: the broker says why it refused, the ledger why the producer gave up.
+    let why = lab.sim.events().iter().find_map(|e| match e.kind {
+        EventKind::Why { failure } if failure.error == KafkaError::NotEnoughReplicas => {
+            Some(failure)
+        }
+        _ => None,
+    });
+    assert_eq!(
+        why.map(|f| f.explain(lab.world(), crate::sim::Lang::En))
+            .as_deref(),
+        Some(
+            "NOT_ENOUGH_REPLICAS — acks=all needs min.insync.replicas=2 in-sync replicas; the ISR of orders-0 is {1}"
+        )
+    );
+    let ledger = lab.world().ledger();
+    let failure = ledger
+        .by_name("m1")
+        .and_then(|e| e.failure)
+        .expect("the ledger keeps why it failed");
+    assert_eq!(
+        failure.explain(lab.world(), crate::sim::Lang::Zh),
+        "TimeoutException — 自批次创建起已过 delivery.timeout.ms（120000 ms），producer 放弃了"
+    );
 }
 
 /// S05 B — appended while the ISR had two members, then the follower dies before fetching it.

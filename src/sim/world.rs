@@ -103,7 +103,8 @@ pub struct ProduceRequest {
 pub struct ProduceResponse {
     pub request: u64,
     pub partition: PartitionId,
-    pub result: Result<Offset, KafkaError>,
+    /// Like Kafka's error code plus error message: the failure says why.
+    pub result: Result<Offset, super::errors::Failure>,
 }
 
 /// Work scheduled for a later time.

@@ -384,7 +384,7 @@ impl Player {
             action,
             format!(
                 "RunUntil({}) did not happen within {} s of simulated time",
-                crate::report::fact_text(fact),
+                fact.as_written(),
                 RUN_UNTIL_LIMIT_MS / 1000
             ),
         ))

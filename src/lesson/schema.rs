@@ -264,6 +264,22 @@ pub enum Fact {
     Not(Box<Fact>),
 }
 
+impl Fact {
+    /// The fact as a lesson writer writes it, on one line: `Hw(broker: 1, partition: "orders-0", is: 0)`.
+    pub fn as_written(&self) -> String {
+        let config = ron::ser::PrettyConfig::new()
+            .extensions(ron::extensions::Extensions::IMPLICIT_SOME)
+            .compact_arrays(true)
+            .compact_structs(true)
+            .new_line(String::new())
+            .indentor(String::new());
+        ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .to_string_pretty(self, config)
+            .unwrap_or_else(|_| format!("{self:?}"))
+    }
+}
+
 /// Ledger verdicts as lesson files name them.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VerdictName {

@@ -150,25 +150,11 @@ pub fn event_lines(events: &[Event], names: &impl Names, lang: Lang) -> Vec<Even
         .collect()
 }
 
-/// A fact as a lesson author writes it: `Hw(broker: 1, partition: "orders-0", is: 0)`.
-pub fn fact_text(fact: &crate::lesson::schema::Fact) -> String {
-    let config = ron::ser::PrettyConfig::new()
-        .extensions(ron::extensions::Extensions::IMPLICIT_SOME)
-        .compact_arrays(true)
-        .compact_structs(true)
-        .new_line(String::new())
-        .indentor(String::new());
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .to_string_pretty(fact, config)
-        .unwrap_or_else(|_| format!("{fact:?}"))
-}
-
 fn expectation_lines(checked: &[Checked]) -> Vec<ExpectationLine> {
     checked
         .iter()
         .map(|c| ExpectationLine {
-            fact: fact_text(&c.fact),
+            fact: c.fact.as_written(),
             holds: c.outcome.holds,
             actual: c.outcome.actual.clone(),
         })

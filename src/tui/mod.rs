@@ -1,4 +1,24 @@
-//! The interactive terminal UI.
+//! The interactive terminal UI, in the Elm shape: terminal events → keymap → `Action` →
+//! `update(&mut App, Action)` → `view(&App, &mut Frame)`. Widgets read the model, never change it.
+//!
+//! - `app`: the model; `action`: what can happen; `update`: the only code that changes the model.
+//! - `view`: one widget per concept (cluster, clients, narration, events, ledger, bars, help, home).
+//! - `keymap` (defaults in `assets/keymap.ron`), `theme`, `progress`, `text` (width-aware wrapping).
+//! - `terminal`: setup, restore on every exit path, and the tokio loop.
+
+mod action;
+mod app;
+mod input;
+mod keymap;
+mod progress;
+mod terminal;
+mod text;
+mod theme;
+mod update;
+mod view;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
@@ -27,9 +47,8 @@ pub struct Options {
     pub lang: Lang,
 }
 
-/// Runs the TUI until the learner quits. The terminal is restored on every exit path.
-pub fn run(_start: Start, _options: Options) -> color_eyre::Result<()> {
-    Err(color_eyre::eyre::eyre!(
-        "the terminal UI is being built; use `ackscope run <lesson>`"
-    ))
+/// Runs the TUI until the learner quits. The terminal is restored on every exit path: quit,
+/// Ctrl-C, SIGTERM, SIGHUP, an error, and a panic.
+pub fn run(start: Start, options: Options) -> color_eyre::Result<()> {
+    terminal::run(start, options)
 }

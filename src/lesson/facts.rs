@@ -1,5 +1,6 @@
 //! Turning lesson names into engine ids, lesson actions into commands, and checking facts.
 
+use crate::sim::RackFault;
 use crate::sim::cluster::ProcessState;
 use crate::sim::event::Event;
 use crate::sim::ledger::{Ledger, Verdict};
@@ -66,6 +67,26 @@ impl Refs<'_> {
         }
     }
 
+    pub fn rack(&self, name: &str) -> Result<String, String> {
+        if self.world.rack_members(name).is_empty() {
+            let mut racks: Vec<&str> = self
+                .world
+                .brokers()
+                .iter()
+                .filter_map(|b| b.rack.as_deref())
+                .collect();
+            racks.dedup();
+            return Err(if racks.is_empty() {
+                format!(
+                    "no rack named `{name}`: the setup gives no broker a rack (`racks: [\"a\", \"b\", …]`)"
+                )
+            } else {
+                format!("no rack named `{name}`: the racks are {}", racks.join(", "))
+            });
+        }
+        Ok(name.to_string())
+    }
+
     pub fn message(&self, name: &str) -> Result<crate::sim::MessageId, String> {
         self.world
             .messages()
@@ -73,6 +94,13 @@ impl Refs<'_> {
             .find(|m| &*m.name == name)
             .map(|m| m.id)
             .ok_or_else(|| format!("no message named `{name}` has been produced yet"))
+    }
+
+    fn rack_command(&self, rack: &str, fault: RackFault) -> Result<Command, String> {
+        Ok(Command::Rack {
+            rack: self.rack(rack)?,
+            fault,
+        })
     }
 
     /// The engine command for an action that is one (everything but the run actions).
@@ -108,6 +136,10 @@ impl Refs<'_> {
                 scope: *from,
             },
             Action::Heal(b) => Command::Heal(self.broker(*b)?),
+            Action::PowerCutRack(rack) => self.rack_command(rack, RackFault::CutPower)?,
+            Action::RestartRack(rack) => self.rack_command(rack, RackFault::Restart)?,
+            Action::CutOffRack(rack) => self.rack_command(rack, RackFault::CutOff)?,
+            Action::HealRack(rack) => self.rack_command(rack, RackFault::Heal)?,
             Action::Fsync(b) => Command::Fsync(self.broker(*b)?),
             Action::KillProducer(p) => Command::KillProducer(self.producer(Some(p))?),
             Action::RestartProducer(p) => Command::RestartProducer(self.producer(Some(p))?),

@@ -135,6 +135,14 @@ pub enum Action {
         from: CutScope,
     },
     Heal(u16),
+    /// Cut the power of every broker in a rack (`racks` in the setup): `PowerCutRack("a")`.
+    PowerCutRack(String),
+    /// Power comes back in a rack: its stopped brokers restart.
+    RestartRack(String),
+    /// A rack's top-of-rack switch fails: its brokers are cut off from everyone, each other included.
+    CutOffRack(String),
+    /// The rack's switch is back.
+    HealRack(String),
     /// fsync every log of a broker.
     Fsync(u16),
     /// `kill -9` the producer's application: its buffer is lost.

@@ -259,6 +259,13 @@ impl Checker<'_> {
                 self.broker(beat, span, *b);
             }
             Action::CutOff { broker, .. } => self.broker(beat, span, *broker),
+            Action::PowerCutRack(rack)
+            | Action::RestartRack(rack)
+            | Action::CutOffRack(rack)
+            | Action::HealRack(rack) => {
+                let result = self.refs().rack(rack).map(|_| ());
+                self.check(beat, span, rack, result);
+            }
             Action::KillProducer(p)
             | Action::RestartProducer(p)
             | Action::Flush(p)

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cluster::CutScope;
 use super::consumer::ConsumerError;
-use super::faults::FaultError;
+use super::faults::{FaultError, RackFault};
 use super::producer::ProducerError;
 use super::types::{BrokerId, ConsumerId, MessageId, PartitionId, ProducerId};
 use super::world::World;
@@ -25,6 +25,11 @@ pub enum Command {
         scope: CutScope,
     },
     Heal(BrokerId),
+    /// A fault that hits every broker of a rack (`broker.rack`) at the same instant.
+    Rack {
+        rack: String,
+        fault: RackFault,
+    },
     Fsync(BrokerId),
     Produce {
         producer: ProducerId,
@@ -77,6 +82,7 @@ impl World {
             Command::Restart(b) => self.restart(*b)?,
             Command::CutOff { broker, scope } => self.cut_off(*broker, *scope)?,
             Command::Heal(b) => self.heal(*b)?,
+            Command::Rack { rack, fault } => self.rack_fault(rack, *fault)?,
             Command::Fsync(b) => self.fsync(*b)?,
             Command::Produce {
                 producer,

@@ -9,7 +9,8 @@ use super::cluster::CutScope;
 use super::event::{
     AutoCommitTrigger, EventKind, FenceReason, FlushCause, IsrReason, MessageSpan, TruncationReason,
 };
-use super::types::{ConsumerId, MessageId, PartitionId, ProducerId};
+use super::faults::RackFault;
+use super::types::{BrokerId, ConsumerId, MessageId, PartitionId, ProducerId};
 use super::world::World;
 
 /// A language for everything the learner reads.
@@ -45,9 +46,24 @@ pub trait Names {
     fn message_name(&self, message: MessageId) -> &str;
     fn producer_name(&self, producer: ProducerId) -> &str;
     fn consumer_name(&self, consumer: ConsumerId) -> &str;
+    /// The brokers of `broker`'s rack, as `rack a (B1, B2)`.
+    fn rack_words(&self, broker: BrokerId) -> String;
 }
 
 impl Names for World {
+    fn rack_words(&self, broker: BrokerId) -> String {
+        let rack = self
+            .brokers()
+            .get(broker.index())
+            .and_then(|b| b.rack.as_deref())
+            .unwrap_or("?");
+        let members: Vec<String> = self
+            .rack_members(rack)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        format!("{rack} ({})", members.join(", "))
+    }
     fn partition_name(&self, partition: PartitionId) -> &str {
         self.partitions()
             .get(partition.index())
@@ -124,6 +140,29 @@ pub fn describe(kind: &EventKind, names: &impl Names, lang: Lang) -> String {
             (true, 0) => format!("{broker} 断电：数据都已落盘，本地没有丢失"),
             (true, n) => format!("{broker} 断电：只在 page cache 里的 {n} 条记录丢失"),
         },
+        EventKind::RackFault { first, fault } => {
+            let rack = names.rack_words(first);
+            match (zh, fault) {
+                (false, RackFault::CutPower) => {
+                    format!("rack {rack} loses power: every machine in it goes dark at once")
+                }
+                (false, RackFault::Restart) => {
+                    format!("power is back in rack {rack}: its brokers start")
+                }
+                (false, RackFault::CutOff) => {
+                    format!(
+                        "rack {rack}'s top-of-rack switch fails: its brokers are cut off from everyone, each other included"
+                    )
+                }
+                (false, RackFault::Heal) => format!("rack {rack}'s switch is back"),
+                (true, RackFault::CutPower) => format!("机架 {rack} 断电：里面的机器同时掉电"),
+                (true, RackFault::Restart) => format!("机架 {rack} 恢复供电：其中的 broker 启动"),
+                (true, RackFault::CutOff) => {
+                    format!("机架 {rack} 的交换机故障：其中的 broker 与所有人断开，彼此之间也断开")
+                }
+                (true, RackFault::Heal) => format!("机架 {rack} 的交换机恢复"),
+            }
+        }
         EventKind::ShutDown { broker } => {
             if zh {
                 format!("{broker} 正常关闭：先迁走 leader，再 fsync 所有日志")
@@ -1173,6 +1212,9 @@ mod tests {
         }
         fn consumer_name(&self, _: ConsumerId) -> &'static str {
             "C1"
+        }
+        fn rack_words(&self, _: BrokerId) -> String {
+            "a (B1, B2)".to_string()
         }
     }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::cluster::CutScope;
 use super::config::Acks;
 use super::errors::Failure;
+use super::faults::RackFault;
 use super::types::{
     BrokerId, BrokerSet, ConsumerId, Epoch, MessageId, Offset, PartitionId, ProducerId, Time,
 };
@@ -217,6 +218,11 @@ pub enum EventKind {
     },
     Healed {
         broker: BrokerId,
+    },
+    /// A whole rack is hit; the per-broker events follow. `first` names the rack's first broker.
+    RackFault {
+        first: BrokerId,
+        fault: RackFault,
     },
     /// Messages on the wire to or from a failed party that will never arrive.
     InFlightDropped {

@@ -6,6 +6,8 @@
 //! still writes it back); a power cut loses everything not yet written back (`LogLoader` recovery
 //! then finds only the durable prefix).
 
+use serde::{Deserialize, Serialize};
+
 use super::cluster::{CutScope, Fetcher, ProcessState, Role};
 use super::event::{EventKind, FenceReason, FlushCause};
 use super::types::{BrokerId, Offset, PartitionId, Time};
@@ -24,6 +26,40 @@ pub enum FaultError {
     NotCutOff { broker: BrokerId },
     #[error("there is no broker {broker}")]
     NoSuchBroker { broker: BrokerId },
+    #[error("no broker has broker.rack={rack:?}")]
+    NoSuchRack { rack: String },
+    #[error("{fault} changes nothing in rack {rack:?}: {why}")]
+    RackUnchanged {
+        rack: String,
+        fault: RackFault,
+        /// Why the first broker of the rack refused.
+        why: Box<FaultError>,
+    },
+}
+
+/// A fault that hits a whole rack.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RackFault {
+    /// The rack's power feed fails: every machine in it loses power.
+    CutPower,
+    /// Power comes back: every stopped broker in the rack restarts.
+    Restart,
+    /// The top-of-rack switch fails: every broker in the rack is cut off from everyone, rack-mates
+    /// included (so no leader inside the rack keeps replicating to a rack-mate).
+    CutOff,
+    /// The switch is back.
+    Heal,
+}
+
+impl std::fmt::Display for RackFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RackFault::CutPower => "a rack power cut",
+            RackFault::Restart => "restarting a rack",
+            RackFault::CutOff => "cutting a rack off",
+            RackFault::Heal => "healing a rack",
+        })
+    }
 }
 
 impl World {
@@ -89,6 +125,67 @@ impl World {
             // Already powered-off brokers are skipped; nothing else can fail here.
             let _ = self.cut_power(broker);
         }
+    }
+
+    /// The brokers whose `broker.rack` is `rack`, in id order.
+    pub fn rack_members(&self, rack: &str) -> Vec<BrokerId> {
+        self.brokers
+            .iter()
+            .filter(|b| b.rack.as_deref() == Some(rack))
+            .map(|b| b.id)
+            .collect()
+    }
+
+    /// Applies `fault` to every broker of `rack` at once. Brokers already in the target state are
+    /// left alone; it is an error only when no broker of the rack changes.
+    pub fn rack_fault(&mut self, rack: &str, fault: RackFault) -> Result<(), FaultError> {
+        let members = self.rack_members(rack);
+        let Some(&first) = members.first() else {
+            return Err(FaultError::NoSuchRack {
+                rack: rack.to_string(),
+            });
+        };
+        let refusal = |world: &World, broker: BrokerId| -> Option<FaultError> {
+            let b = &world.brokers[broker.index()];
+            match fault {
+                RackFault::CutPower => (b.process == ProcessState::PoweredOff)
+                    .then_some(FaultError::NotRunning { broker }),
+                RackFault::Restart => b
+                    .is_running()
+                    .then_some(FaultError::AlreadyRunning { broker }),
+                RackFault::CutOff => b
+                    .cut_off
+                    .is_some()
+                    .then_some(FaultError::AlreadyCutOff { broker }),
+                RackFault::Heal => b
+                    .cut_off
+                    .is_none()
+                    .then_some(FaultError::NotCutOff { broker }),
+            }
+        };
+        let targets: Vec<BrokerId> = members
+            .iter()
+            .copied()
+            .filter(|&b| refusal(self, b).is_none())
+            .collect();
+        if targets.is_empty() {
+            return Err(FaultError::RackUnchanged {
+                rack: rack.to_string(),
+                fault,
+                why: Box::new(refusal(self, first).expect("every member refused")),
+            });
+        }
+        self.emit(EventKind::RackFault { first, fault });
+        for broker in targets {
+            match fault {
+                RackFault::CutPower => self.cut_power(broker),
+                RackFault::Restart => self.restart(broker),
+                RackFault::CutOff => self.cut_off(broker, CutScope::Everyone),
+                RackFault::Heal => self.heal(broker),
+            }
+            .expect("checked above");
+        }
+        Ok(())
     }
 
     /// Controlled shutdown (SIGTERM): leadership moves away, logs are fsync'd, the clean-shutdown

@@ -34,7 +34,7 @@ pub use command::{Command, CommandError};
 pub use config::{Acks, Era, Setup};
 pub use describe::{Lang, describe, describe_group};
 pub use event::{Event, EventKind, KafkaError};
-pub use faults::FaultError;
+pub use faults::{FaultError, RackFault};
 pub use history::Sim;
 pub use ledger::{Ledger, LedgerEntry, Verdict};
 pub use types::{

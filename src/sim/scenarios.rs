@@ -1,12 +1,15 @@
 //! The canonical scenarios of the Kafka semantics reference (§8), reproduced on the engine with
 //! the outcomes the reference lists: what was acked, what each log holds, what was lost.
 
-use super::cluster::CutScope;
+use super::cluster::{CutScope, ProcessState};
+use super::command::Command;
 use super::config::{Acks, Era, HighWatermarkRule, RestartRule, TruncationRule};
 use super::event::{EventKind, KafkaError, TruncationReason};
+use super::faults::RackFault;
 use super::ledger::Verdict;
 use super::message::SendStatus;
-use super::testkit::{Lab, b, isr, setup};
+use super::testkit::{Lab, P0, b, isr, setup};
+use super::world::World;
 
 fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(ToString::to_string).collect()
@@ -691,4 +694,106 @@ fn s11_idempotent_producer_notices_the_lost_record() {
     lab.produce("m4");
     lab.run_until_acked("m4");
     assert_eq!(lab.log(2), strings(&["m1", "m4"]), "{}", lab.transcript());
+}
+
+/// Six brokers in three racks; one topic placed by hand on B1, B2, B3 (two replicas in rack a),
+/// one placed by Kafka's rack-aware assignment (one replica per rack).
+fn racked(naive: bool) -> Lab {
+    let mut setup = setup(6, 3, 2, Acks::All);
+    setup.racks = ["a", "a", "b", "b", "c", "c"].map(String::from).to_vec();
+    if naive {
+        setup.topics[0].assignment = Some(vec![vec![b(1), b(2), b(3)]]);
+    }
+    Lab::new(&setup)
+}
+
+#[test]
+fn rack_aware_placement_puts_one_replica_in_each_rack() {
+    let lab = racked(false);
+    let replicas = &lab.world().partition(P0).assignment;
+    let racks: Vec<_> = replicas
+        .iter()
+        .map(|r| lab.world().brokers()[r.index()].rack.clone())
+        .collect();
+    assert_eq!(replicas.len(), 3);
+    assert!(
+        racks[0] != racks[1] && racks[1] != racks[2] && racks[0] != racks[2],
+        "{racks:?}"
+    );
+}
+
+#[test]
+fn a_rack_power_cut_loses_acked_records_only_when_both_in_sync_copies_share_the_rack() {
+    for naive in [true, false] {
+        let mut lab = racked(naive);
+        let replicas = lab.world().partition(P0).assignment.clone();
+        assert_eq!(replicas[0], b(1), "B1 leads in both placements");
+        // The third replica (outside rack a) falls out of the ISR; two copies still satisfy
+        // min.insync.replicas=2, so acks=all keeps acknowledging.
+        let outsider = replicas[2];
+        lab.crash(outsider.0);
+        lab.run_until("ISR shrinks", |w| w.partition(P0).controller.isr.len() == 2);
+        lab.produce("m1");
+        lab.run_until_acked("m1");
+        lab.apply(&Command::Rack {
+            rack: "a".to_string(),
+            fault: RackFault::CutPower,
+        });
+        let powered_off =
+            |w: &World, n: u16| w.brokers()[b(n).index()].process == ProcessState::PoweredOff;
+        assert!(powered_off(lab.world(), 1) && powered_off(lab.world(), 2));
+        assert!(!powered_off(lab.world(), 3) && !powered_off(lab.world(), 5));
+        lab.apply(&Command::Rack {
+            rack: "a".to_string(),
+            fault: RackFault::Restart,
+        });
+        lab.restart(outsider.0);
+        lab.run_for(120_000);
+        let expected = if naive {
+            Verdict::AckedLost
+        } else {
+            Verdict::Safe
+        };
+        assert_eq!(
+            lab.verdict("m1"),
+            expected,
+            "naive={naive}\n{}",
+            lab.transcript()
+        );
+    }
+}
+
+#[test]
+fn rack_faults_name_the_rack_and_refuse_when_nothing_changes() {
+    let mut lab = racked(false);
+    let cut = |fault| Command::Rack {
+        rack: "b".to_string(),
+        fault,
+    };
+    lab.apply(&cut(RackFault::CutOff));
+    assert!(
+        lab.world().brokers()[2].cut_off.is_some() && lab.world().brokers()[3].cut_off.is_some()
+    );
+    assert!(
+        lab.transcript()
+            .contains("rack b (B3, B4)'s top-of-rack switch fails")
+    );
+    let again = lab
+        .sim
+        .apply(cut(RackFault::CutOff))
+        .expect_err("already cut off");
+    assert_eq!(
+        again.to_string(),
+        "cutting a rack off changes nothing in rack \"b\": B3 is already cut off"
+    );
+    let unknown = lab
+        .sim
+        .apply(Command::Rack {
+            rack: "z".to_string(),
+            fault: RackFault::CutPower,
+        })
+        .expect_err("no such rack");
+    assert_eq!(unknown.to_string(), "no broker has broker.rack=\"z\"");
+    lab.apply(&cut(RackFault::Heal));
+    assert!(lab.world().brokers().iter().all(|b| b.cut_off.is_none()));
 }

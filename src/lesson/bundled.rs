@@ -107,6 +107,10 @@ pub const SOURCES: &[(&str, &str)] = &[
         "25-rebalance.ron",
         include_str!("../../lessons/25-rebalance.ron"),
     ),
+    (
+        "26-rack-awareness.ron",
+        include_str!("../../lessons/26-rack-awareness.ron"),
+    ),
 ];
 
 /// Every bundled lesson, parsed. A broken bundled lesson is a bug caught by the tests.

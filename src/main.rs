@@ -37,6 +37,9 @@ fn write_out(text: &str, newline: bool) {
     }
 }
 
+// After the macros, so that it can use them.
+mod explore_cli;
+
 #[derive(Parser)]
 #[command(
     name = "ackscope",
@@ -87,6 +90,8 @@ enum Commands {
         #[command(flatten)]
         ui: UiArgs,
     },
+    /// Search fault schedules for a run that loses an acknowledged message.
+    Explore(Box<explore_cli::ExploreArgs>),
     /// A cluster of your own: produce messages and inject faults.
     Sandbox {
         #[command(flatten)]
@@ -247,6 +252,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Some(Commands::Explore(args)) => explore_cli::explore_command(&args),
         Some(Commands::Sandbox { cluster, ui }) => match cluster.to_setup().and_then(validated) {
             Ok(setup) => interactive(tui::Start::Sandbox(setup), ui.into()),
             Err(message) => {

@@ -196,7 +196,7 @@ impl TopicSetup {
 }
 
 /// `acks`: how many replicas must have a record before the leader answers the producer.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum Acks {
     /// No response at all: the producer counts a record as sent once it is on the wire.
     Zero,
@@ -217,7 +217,18 @@ impl fmt::Display for Acks {
     }
 }
 
-/// Accepts what people write in Kafka configs: `0`, `1`, `-1`, `"all"`, as well as `Zero`, `One`, `All`.
+/// Written the way Kafka configs write it, so a serialised setup reads back: `0`, `1`, `"all"`.
+impl Serialize for Acks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Acks::Zero => serializer.serialize_u8(0),
+            Acks::One => serializer.serialize_u8(1),
+            Acks::All => serializer.serialize_str("all"),
+        }
+    }
+}
+
+/// Accepts what people write in Kafka configs: `0`, `1`, `-1`, `"all"`, and `"Zero"`, `"One"`, `"All"`.
 impl<'de> Deserialize<'de> for Acks {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(AcksVisitor)

@@ -36,6 +36,10 @@ pub enum Violation {
     DuplicateInLog {
         message: MessageId,
     },
+    /// A consumer group committed past a message nobody processed.
+    ConsumerSkipped {
+        message: MessageId,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -74,6 +78,13 @@ impl fmt::Display for Violation {
             }
             Violation::DuplicateInLog { message } => {
                 write!(f, "message #{} appears twice in the log", message.0)
+            }
+            Violation::ConsumerSkipped { message } => {
+                write!(
+                    f,
+                    "the group committed past message #{} without processing it",
+                    message.0
+                )
             }
         }
     }

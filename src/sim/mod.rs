@@ -15,6 +15,7 @@ pub mod describe;
 pub mod errors;
 pub mod event;
 mod faults;
+mod fingerprint;
 pub mod history;
 pub mod invariants;
 pub mod ledger;

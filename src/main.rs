@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use ackscope::lesson::{Lesson, LessonError, Player, bundled, load};
 use ackscope::report;
-use ackscope::sim::config::{HighWatermarkRule, ProducerSetup, TopicSetup};
+use ackscope::sim::config::{HighWatermarkRule, ProducerSetup, TopicSetup, TruncationRule};
 use ackscope::sim::{Acks, Era, Lang, Setup};
 use ackscope::tui;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -155,7 +155,9 @@ struct SandboxArgs {
     /// Allow unclean leader election.
     #[arg(long)]
     unclean: bool,
-    /// Kafka era: modern (3.7+), classic-hw (0.11-3.6) or legacy (0.10: high-watermark truncation).
+    /// Kafka era: modern (3.7+, KRaft), classic-hw (0.11-3.6, KRaft restarts), zookeeper (0.11-3.x
+    /// with ZooKeeper: leader epochs, a restarted broker keeps its ISR membership) or legacy (0.10:
+    /// high-watermark truncation).
     #[arg(long, value_enum, default_value_t = EraArg::Modern)]
     era: EraArg,
 }
@@ -164,6 +166,7 @@ struct SandboxArgs {
 enum EraArg {
     Modern,
     ClassicHw,
+    Zookeeper,
     Legacy,
 }
 
@@ -184,6 +187,10 @@ impl SandboxArgs {
             EraArg::ClassicHw => Era {
                 high_watermark: HighWatermarkRule::Classic,
                 ..Era::default()
+            },
+            EraArg::Zookeeper => Era {
+                truncation: TruncationRule::LeaderEpoch,
+                ..Era::LEGACY_0_10
             },
             EraArg::Legacy => Era::LEGACY_0_10,
         };

@@ -131,6 +131,9 @@ struct SandboxArgs {
     setup: Option<PathBuf>,
     #[arg(long, default_value_t = 3)]
     brokers: u16,
+    /// broker.rack of each broker, e.g. `a,a,b,b,c,c`: replicas are placed rack-aware.
+    #[arg(long, value_delimiter = ',')]
+    racks: Vec<String>,
     #[arg(long, default_value_t = 1)]
     partitions: u32,
     /// Replication factor.
@@ -172,6 +175,13 @@ impl SandboxArgs {
                 .from_str::<Setup>(&source)
                 .map_err(|e| format!("{}:{e}", path.display()));
         }
+        if !self.racks.is_empty() && self.racks.len() != usize::from(self.brokers) {
+            return Err(format!(
+                "--racks names {} rack(s) for {} brokers: give one per broker, e.g. --racks a,a,b",
+                self.racks.len(),
+                self.brokers
+            ));
+        }
         let acks: Acks = ron::from_str(&format!("\"{}\"", self.acks))
             .map_err(|_| format!("--acks must be 0, 1 or all, found `{}`", self.acks))?;
         let era = match self.era {
@@ -184,6 +194,7 @@ impl SandboxArgs {
         };
         Ok(Setup {
             brokers: self.brokers,
+            racks: self.racks.clone(),
             era,
             topics: vec![TopicSetup {
                 partitions: self.partitions,

@@ -12,6 +12,7 @@ use crate::sim::{BrokerId, Command, CommandError, Lang, Sim, World};
 use super::Start;
 use super::action::{KeyAction, Scope};
 use super::keymap::Keymap;
+use super::metrics::MetricHistory;
 use super::progress::Progress;
 use super::theme::{Theme, ThemeName};
 
@@ -70,17 +71,41 @@ pub struct Lab {
     pub speed: usize,
     /// Simulated time owed to playback, in thousandths of a millisecond (speed × real ms).
     pub carry: u64,
+    /// Kafka's metrics sampled along this history, for the metrics pane.
+    pub metrics: MetricHistory,
 }
 
 impl Lab {
     fn new(session: Session) -> Lab {
-        Lab {
+        let mut lab = Lab {
+            metrics: MetricHistory::new(session.sim().world()),
             session,
             selected: 0,
             playing: false,
             speed: DEFAULT_SPEED,
             carry: 0,
-        }
+        };
+        lab.sample_metrics();
+        lab
+    }
+
+    /// Samples the metrics where history is now (after anything that may have moved it).
+    pub fn sample_metrics(&mut self) {
+        let beat = self.player().map(|p| p.cursor().beat);
+        self.metrics.record(self.session.sim(), beat);
+    }
+
+    /// Whether the brokers have racks (`broker.rack`): rack faults and rack grouping apply.
+    pub fn has_racks(&self) -> bool {
+        self.world().brokers().iter().any(|b| b.rack.is_some())
+    }
+
+    /// The selected broker's `broker.rack`, when the cluster has racks.
+    pub fn selected_rack(&self) -> Option<&str> {
+        self.world()
+            .brokers()
+            .get(self.selected)
+            .and_then(|b| b.rack.as_deref())
     }
 
     pub fn lesson(lesson: Arc<Lesson>) -> Result<Lab, String> {
@@ -187,6 +212,8 @@ pub struct App {
     /// Index into `lessons` of the highlighted lesson.
     pub home_selected: usize,
     pub help: bool,
+    /// The metrics pane is shown in lessons and the sandbox.
+    pub metrics: bool,
     /// Lines the help is scrolled down by, when it does not fit.
     pub help_scroll: usize,
     pub theme: Theme,
@@ -226,6 +253,7 @@ impl App {
             lessons,
             home_selected: 0,
             help: false,
+            metrics: false,
             help_scroll: 0,
             theme: Theme::new(theme),
             lang,
@@ -263,6 +291,7 @@ impl App {
             Scope::Home => self.lab().is_none(),
             Scope::Lab => self.lab().is_some(),
             Scope::Lesson => self.lab().is_some_and(|lab| lab.player().is_some()),
+            Scope::Racks => self.lab().is_some_and(Lab::has_racks),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `update(&mut App, Action)` → `view(&App, &mut Frame)`. Widgets read the model, never change it.
 //!
 //! - `app`: the model; `action`: what can happen; `update`: the only code that changes the model.
+//! - `metrics`: Kafka's metrics sampled along history (the engine only knows their values now).
 //! - `view`: one widget per concept (cluster, clients, narration, events, ledger, bars, help, home).
 //! - `keymap` (defaults in `assets/keymap.ron`), `theme`, `progress`, `text` (width-aware wrapping).
 //! - `terminal`: setup, restore on every exit path, and the tokio loop.
@@ -10,6 +11,7 @@ mod action;
 mod app;
 mod input;
 mod keymap;
+mod metrics;
 mod progress;
 mod terminal;
 mod text;

@@ -5,7 +5,7 @@ use crate::lesson::player::Phase;
 use crate::lesson::player::PlayError;
 use crate::lesson::{Advance, Player};
 use crate::sim::cluster::CutScope;
-use crate::sim::{Command, ConsumerId, ProducerId, Time};
+use crate::sim::{Command, ConsumerId, ProducerId, RackFault, Time};
 
 use super::action::{Action, KeyAction};
 use super::app::{App, Lab, SPEEDS, Screen, Session};
@@ -20,6 +20,14 @@ const MOVES_PER_TICK: usize = 10_000;
 const SILENT_STEPS: usize = 100_000;
 
 pub fn update(app: &mut App, action: Action) -> bool {
+    let changed = apply(app, action);
+    if changed && let Some(lab) = app.lab_mut() {
+        lab.sample_metrics();
+    }
+    changed
+}
+
+fn apply(app: &mut App, action: Action) -> bool {
     match action {
         Action::Quit => {
             app.note_progress();
@@ -65,6 +73,10 @@ fn key_action(app: &mut App, key: KeyAction) {
         }
         KeyAction::ToggleLanguage => {
             app.lang = app.lang.toggled();
+            return;
+        }
+        KeyAction::ToggleMetrics if !app.help => {
+            app.metrics = !app.metrics;
             return;
         }
         KeyAction::CycleTheme => {
@@ -193,14 +205,19 @@ fn lab_key(app: &mut App, key: KeyAction) {
         | KeyAction::ShutDown
         | KeyAction::Restart
         | KeyAction::CutOffOrHeal
+        | KeyAction::RackCutPower
+        | KeyAction::RackRestart
+        | KeyAction::RackCutOffOrHeal
         | KeyAction::Produce
         | KeyAction::KillProducer
         | KeyAction::KillConsumer => match command_for(lab, key) {
-            Ok(command) => lab
-                .session
-                .apply(command)
-                .err()
-                .map(|e| Note::warning(e.to_string())),
+            Ok(command) => {
+                lab.metrics.command_given(lab.session.sim());
+                lab.session
+                    .apply(command)
+                    .err()
+                    .map(|e| Note::warning(e.to_string()))
+            }
             Err(why) => Some(Note::warning(lang.pick(why.0, why.1))),
         },
         _ => None,
@@ -395,6 +412,23 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             broker,
             scope: CutScope::Everyone,
         },
+        KeyAction::RackCutPower => rack_command(lab, RackFault::CutPower)?,
+        KeyAction::RackRestart => rack_command(lab, RackFault::Restart)?,
+        KeyAction::RackCutOffOrHeal => {
+            let rack = lab.selected_rack().unwrap_or_default();
+            let all_cut_off = world
+                .rack_members(rack)
+                .iter()
+                .all(|b| world.broker(*b).cut_off.is_some());
+            rack_command(
+                lab,
+                if all_cut_off {
+                    RackFault::Heal
+                } else {
+                    RackFault::CutOff
+                },
+            )?
+        }
         KeyAction::Produce => {
             let producer = world.producers().iter().find(|p| p.is_alive()).ok_or((
                 "no producer is running: P starts it again",
@@ -431,6 +465,18 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             }
         }
         _ => return Err(("not a fault", "不是故障操作")),
+    })
+}
+
+/// `fault` on the selected broker's whole rack.
+fn rack_command(lab: &Lab, fault: RackFault) -> Result<Command, (&'static str, &'static str)> {
+    let rack = lab.selected_rack().ok_or((
+        "the selected broker has no rack (broker.rack)",
+        "选中的 broker 没有机架（broker.rack）",
+    ))?;
+    Ok(Command::Rack {
+        rack: rack.to_string(),
+        fault,
     })
 }
 

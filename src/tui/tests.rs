@@ -775,3 +775,58 @@ fn snapshot_metrics_pane_in_the_sandbox() {
     insta::assert_snapshot!("metrics_sandbox_160x48", draw(&app, 160, 48).backend());
     insta::assert_snapshot!("metrics_sandbox_100x30", draw(&app, 100, 30).backend());
 }
+
+// ---------------------------------------------------------------- errors that teach
+
+/// acks=all without retries while the ISR is {1}: m1 fails with NOT_ENOUGH_REPLICAS.
+fn sandbox_with_a_refused_message() -> App {
+    let mut setup = super::app::default_sandbox();
+    setup.producers[0].retries = 0;
+    setup.producers[0].enable_idempotence = Some(false);
+    let mut app = app(Start::Sandbox(setup));
+    for broker in [2, 3] {
+        update(&mut app, Action::Digit(broker));
+        press(&mut app, KeyAction::Crash);
+    }
+    for _ in 0..1000 {
+        if lab(&app).world().partitions()[0].controller.isr.len() == 1 {
+            break;
+        }
+        press(&mut app, KeyAction::StepForward);
+    }
+    press(&mut app, KeyAction::Produce);
+    for _ in 0..100 {
+        if lab(&app).world().ledger().entries[0].failure.is_some() {
+            break;
+        }
+        press(&mut app, KeyAction::StepForward);
+    }
+    app
+}
+
+#[test]
+fn a_failed_message_says_why_in_the_ledger_and_the_event_log() {
+    let mut app = sandbox_with_a_refused_message();
+    let terminal = draw(&app, 160, 48);
+    let text = text_of(terminal.backend().buffer());
+    assert!(text.contains("failed: NOT_ENOUGH_REPLICAS"), "{text}");
+    for words in [
+        "↳ acks=all needs min.insync.replicas=2 in-sync replicas; the",
+        "    ISR of orders-0 is {1}",
+    ] {
+        assert!(
+            text.contains(words),
+            "the ledger explains the error:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(
+            "rejected P1's batch for orders-0: NOT_ENOUGH_REPLICAS; because acks=all needs"
+        ),
+        "the event log tells the same reason:\n{text}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    press(&mut app, KeyAction::ToggleLanguage);
+    let zh = text_of(draw(&app, 160, 48).backend().buffer());
+    assert!(zh.contains("↳ acks=all 要求 ISR 中至少有"), "{zh}");
+}

@@ -216,7 +216,14 @@ fn lab_areas(app: &App, lab: &Lab, area: Rect) -> LabAreas {
     };
     // The ledger grows with the messages, but leaves a lesson's narration most of the column.
     let ledger_share = if lab.player().is_some() { 2 } else { 3 };
-    let ledger_height = (world.messages().len() as u16 + 3).clamp(
+    let ledger_pane = ledger::LedgerPane {
+        world,
+        theme: &app.theme,
+        lang: app.lang,
+    };
+    // Borders and a spare row.
+    let ledger_wanted = ledger_pane.rows_wanted(right.width.saturating_sub(2)) + 3;
+    let ledger_height = u16::try_from(ledger_wanted).unwrap_or(u16::MAX).clamp(
         4,
         right.height.saturating_sub(metrics_height) * ledger_share / 5,
     );

@@ -236,6 +236,14 @@ impl From<LangArg> for Lang {
 }
 
 fn main() -> ExitCode {
+    // `ackscope bench` times this: start, load, draw the first frame off-screen, exit.
+    if std::env::var_os(ackscope::bench::FIRST_FRAME_CHILD).is_some() {
+        return if ackscope::bench::first_frame() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Commands::Run {

@@ -5,13 +5,15 @@
 //! - `metrics`: Kafka's metrics sampled along history (the engine only knows their values now).
 //! - `view`: one widget per concept (cluster, clients, narration, events, ledger, bars, help, home).
 //! - `keymap` (defaults in `assets/keymap.ron`), `theme`, `progress`, `text` (width-aware wrapping).
-//! - `terminal`: setup, restore on every exit path, and the tokio loop.
+//! - `terminal`: setup, restore on every exit path, and the tokio loop; `offscreen`: the same
+//!   drawing into a `TestBackend`, for `ackscope bench`.
 
 mod action;
 mod app;
 mod input;
 mod keymap;
 mod metrics;
+mod offscreen;
 mod progress;
 mod terminal;
 mod text;
@@ -23,6 +25,8 @@ mod view;
 mod tests;
 
 use std::sync::Arc;
+
+pub use offscreen::Offscreen;
 
 use crate::lesson::Lesson;
 use crate::sim::{Lang, Setup};

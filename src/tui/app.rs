@@ -91,8 +91,16 @@ impl Lab {
 
     /// Samples the metrics where history is now (after anything that may have moved it).
     pub fn sample_metrics(&mut self) {
-        let beat = self.player().map(|p| p.cursor().beat);
+        let beat = self.metrics_beat();
         self.metrics.record(self.session.sim(), beat);
+    }
+
+    /// The beat the metrics pane counts changes from: the current one, or the last once the
+    /// lesson is over. `None` in the sandbox.
+    pub fn metrics_beat(&self) -> Option<usize> {
+        let player = self.player()?;
+        let last = player.lesson().beats.len().saturating_sub(1);
+        Some(player.cursor().beat.min(last))
     }
 
     /// Whether the brokers have racks (`broker.rack`): rack faults and rack grouping apply.

@@ -174,38 +174,36 @@ impl MetricHistory {
         }
     }
 
-    /// Metric `index` over simulated time in `columns` buckets from the first sample to now: the
-    /// highest value in each bucket (so a brief spike stays visible), a bucket without a sample
-    /// holding the value before it.
+    /// Metric `index` over simulated time in `columns` columns: the last is the value now, the
+    /// others split the time from the first sample to now into equal buckets and show the highest
+    /// value in each (so a brief spike stays visible); a bucket without a sample holds the value
+    /// before it.
     pub fn series(&self, index: usize, columns: usize) -> Vec<f64> {
         let (Some(first), Some(last)) = (self.samples.first(), self.samples.last()) else {
             return Vec::new();
         };
-        let columns = columns.max(1);
-        let span = last.time - first.time;
-        let bucket_of = |time: Time| -> usize {
-            if span == 0 {
-                return columns - 1;
+        let value = |s: &Sample| s.values.get(index).copied().unwrap_or(0.0);
+        let buckets = columns.saturating_sub(1);
+        let span = u128::from(last.time - first.time) + 1;
+        let mut out: Vec<Option<f64>> = vec![None; buckets];
+        if buckets > 0 {
+            for sample in &self.samples[..self.samples.len() - 1] {
+                let offset = u128::from(sample.time - first.time) * buckets as u128 / span;
+                let bucket = usize::try_from(offset).map_or(buckets - 1, |b| b.min(buckets - 1));
+                let slot = &mut out[bucket];
+                *slot = Some(slot.map_or(value(sample), |v: f64| v.max(value(sample))));
             }
-            let offset = u128::from(time - first.time) * columns as u128 / (u128::from(span) + 1);
-            usize::try_from(offset).map_or(columns - 1, |b| b.min(columns - 1))
-        };
-        let mut out: Vec<Option<f64>> = vec![None; columns];
-        for sample in &self.samples {
-            let value = sample.values.get(index).copied().unwrap_or(0.0);
-            let slot = &mut out[bucket_of(sample.time)];
-            *slot = Some(slot.map_or(value, |v: f64| v.max(value)));
         }
-        // With everything at one instant there is one point, drawn at the right edge.
-        let mut held = first.values.get(index).copied().unwrap_or(0.0);
-        out.into_iter()
+        let mut held = value(first);
+        let mut series: Vec<f64> = out
+            .into_iter()
             .map(|v| {
-                if let Some(v) = v {
-                    held = v;
-                }
+                held = v.unwrap_or(held);
                 held
             })
-            .collect()
+            .collect();
+        series.push(value(last));
+        series
     }
 }
 
@@ -278,7 +276,12 @@ mod tests {
             .expect("crash");
         sim.run_for(60_000);
         history.record(&sim, None);
+        sim.step_back();
+        sim.run_for(30_000);
+        history.record(&sim, None);
+        // The sample taken a minute on was undone with that minute.
+        assert_eq!(history.samples().len(), 2);
         let series = history.series(urp, 4);
-        assert_eq!(series, vec![0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(series, vec![0.0, 0.0, 0.0, 1.0], "the last column is now");
     }
 }

@@ -175,6 +175,13 @@ impl MetricsPane<'_> {
                 };
                 rows.remove(at);
                 hidden += 1;
+                // Its heading goes with the group's last metric, leaving room for another.
+                let heading_alone = at > 0
+                    && matches!(rows[at - 1], Row::Heading(_))
+                    && !matches!(rows.get(at), Some(Row::Metric(_)));
+                if heading_alone {
+                    rows.remove(at - 1);
+                }
             }
         }
         // A heading left with no metric under it goes too.

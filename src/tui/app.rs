@@ -7,6 +7,8 @@ use std::sync::Arc;
 use crate::lesson::player::Phase;
 use crate::lesson::schema::Prediction;
 use crate::lesson::{Lesson, Player};
+use crate::sim::consumer::Consumer;
+use crate::sim::producer::Producer;
 use crate::sim::{BrokerId, Command, CommandError, Lang, Sim, World};
 
 use super::Start;
@@ -66,6 +68,8 @@ pub struct Lab {
     pub session: Session,
     /// Index of the selected broker, the target of fault keys.
     pub selected: usize,
+    /// The selected client: an index into the producers, then the consumers.
+    pub client: usize,
     pub playing: bool,
     /// Index into `SPEEDS`.
     pub speed: usize,
@@ -81,6 +85,7 @@ impl Lab {
             metrics: MetricHistory::new(session.sim().world()),
             session,
             selected: 0,
+            client: 0,
             playing: false,
             speed: DEFAULT_SPEED,
             carry: 0,
@@ -101,6 +106,29 @@ impl Lab {
         let player = self.player()?;
         let last = player.lesson().beats.len().saturating_sub(1);
         Some(player.cursor().beat.min(last))
+    }
+
+    /// The producer the client keys act on: the selected client if it is a producer, else the
+    /// first producer.
+    pub fn target_producer(&self) -> Option<&Producer> {
+        let producers = self.world().producers();
+        producers.get(self.client).or(producers.first())
+    }
+
+    /// The consumer the client keys act on: the selected client if it is a consumer, else the
+    /// first consumer.
+    pub fn target_consumer(&self) -> Option<&Consumer> {
+        let world = self.world();
+        let consumers = world.consumers();
+        self.client
+            .checked_sub(world.producers().len())
+            .and_then(|i| consumers.get(i))
+            .or(consumers.first())
+    }
+
+    /// Producers and consumers together.
+    pub fn client_count(&self) -> usize {
+        self.world().producers().len() + self.world().consumers().len()
     }
 
     /// Whether the brokers have racks (`broker.rack`): rack faults and rack grouping apply.

@@ -830,3 +830,35 @@ fn a_failed_message_says_why_in_the_ledger_and_the_event_log() {
     let zh = text_of(draw(&app, 160, 48).backend().buffer());
     assert!(zh.contains("↳ acks=all 要求 ISR 中至少有"), "{zh}");
 }
+
+#[test]
+fn client_keys_act_on_the_selected_client() {
+    let mut setup = Setup::default();
+    let mut second = setup.producers[0].clone();
+    second.name = "P2".to_string();
+    setup.producers.push(second);
+    let mut app = app(Start::Sandbox(setup));
+    press(&mut app, KeyAction::SelectClient);
+    assert_eq!(lab(&app).target_producer().map(|p| &*p.name), Some("P2"));
+    press(&mut app, KeyAction::Produce);
+    let entry = &lab(&app).world().ledger().entries[0];
+    assert_eq!(entry.producer, crate::sim::ProducerId(1), "produced by P2");
+    press(&mut app, KeyAction::KillProducer);
+    let alive: Vec<bool> = lab(&app)
+        .world()
+        .producers()
+        .iter()
+        .map(crate::sim::producer::Producer::is_alive)
+        .collect();
+    assert_eq!(alive, [true, false], "P2 was killed, P1 runs");
+    press(&mut app, KeyAction::Produce);
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("selected producer is not running"))
+    );
+    let text = text_of(draw(&app, 160, 48).backend().buffer());
+    assert!(text.contains("▸ P2"), "the selection is marked:\n{text}");
+    press(&mut app, KeyAction::SelectClient);
+    assert_eq!(lab(&app).client, 0, "the selection wraps");
+}

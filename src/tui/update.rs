@@ -5,7 +5,7 @@ use crate::lesson::player::Phase;
 use crate::lesson::player::PlayError;
 use crate::lesson::{Advance, Player};
 use crate::sim::cluster::CutScope;
-use crate::sim::{Command, ConsumerId, ProducerId, RackFault, Time};
+use crate::sim::{Command, RackFault, Time};
 
 use super::action::{Action, KeyAction};
 use super::app::{App, Lab, SPEEDS, Screen, Session};
@@ -173,6 +173,10 @@ fn lab_key(app: &mut App, key: KeyAction) {
                 .then_some(Note::Say("already at the start", "已经在最开始了"))
         }
         KeyAction::PlayPause => play_pause(lab),
+        KeyAction::SelectClient => {
+            lab.client = (lab.client + 1) % lab.client_count().max(1);
+            None
+        }
         KeyAction::Faster => {
             lab.speed = (lab.speed + 1).min(SPEEDS.len() - 1);
             None
@@ -430,10 +434,15 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             )?
         }
         KeyAction::Produce => {
-            let producer = world.producers().iter().find(|p| p.is_alive()).ok_or((
-                "no producer is running: P starts it again",
-                "没有正在运行的 producer：按 P 重新启动",
-            ))?;
+            let producer = lab
+                .target_producer()
+                .ok_or(("this setup has no producer", "这个场景没有 producer"))?;
+            if !producer.is_alive() {
+                return Err((
+                    "the selected producer is not running: P starts it again",
+                    "选中的 producer 没有在运行：按 P 重新启动",
+                ));
+            }
             Command::Produce {
                 producer: producer.id,
                 name: None,
@@ -441,27 +450,23 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             }
         }
         KeyAction::KillProducer => {
-            let producer = world
-                .producers()
-                .first()
+            let producer = lab
+                .target_producer()
                 .ok_or(("this setup has no producer", "这个场景没有 producer"))?;
-            let id = ProducerId(0);
             if producer.is_alive() {
-                Command::KillProducer(id)
+                Command::KillProducer(producer.id)
             } else {
-                Command::RestartProducer(id)
+                Command::RestartProducer(producer.id)
             }
         }
         KeyAction::KillConsumer => {
-            let consumer = world
-                .consumers()
-                .first()
+            let consumer = lab
+                .target_consumer()
                 .ok_or(("this setup has no consumer", "这个场景没有 consumer"))?;
-            let id = ConsumerId(0);
             if consumer.is_alive() {
-                Command::KillConsumer(id)
+                Command::KillConsumer(consumer.id)
             } else {
-                Command::RestartConsumer(id)
+                Command::RestartConsumer(consumer.id)
             }
         }
         _ => return Err(("not a fault", "不是故障操作")),

@@ -166,6 +166,15 @@ fn cluster_pane<'a>(app: &'a App, lab: &'a Lab) -> cluster::ClusterPane<'a> {
     }
 }
 
+fn clients_pane<'a>(app: &'a App, lab: &'a Lab) -> clients::ClientsPane<'a> {
+    clients::ClientsPane {
+        world: lab.world(),
+        selected: lab.client,
+        theme: &app.theme,
+        lang: app.lang,
+    }
+}
+
 fn metrics_pane<'a>(app: &'a App, lab: &'a Lab) -> metrics::MetricsPane<'a> {
     metrics::MetricsPane {
         lab,
@@ -191,11 +200,7 @@ fn lab_areas(app: &App, lab: &Lab, area: Rect) -> LabAreas {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(side_width)]).areas(body);
-    let clients = clients::ClientsPane {
-        world,
-        theme: &app.theme,
-        lang: app.lang,
-    };
+    let clients = clients_pane(app, lab);
     let clients_height =
         (clients.lines(left.width.saturating_sub(2)).len() as u16 + 2).min(left.height / 3);
     let cluster_height = cluster_pane(app, lab).height_within(
@@ -261,7 +266,7 @@ fn render_lab(app: &App, lab: &Lab, area: Rect, buf: &mut Buffer) {
     top_bar::TopBar { app, lab }.render(areas.top, buf);
     top_bar::Chips { world, theme }.render(areas.chips, buf);
     cluster_pane(app, lab).render(areas.cluster, buf);
-    clients::ClientsPane { world, theme, lang }.render(areas.clients, buf);
+    clients_pane(app, lab).render(areas.clients, buf);
     if !areas.events.is_empty() {
         events::EventLog {
             sim: lab.session.sim(),

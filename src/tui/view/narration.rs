@@ -279,6 +279,7 @@ impl Widget for SandboxGuide<'_> {
             KeyAction::RackCutOffOrHeal,
             KeyAction::KillProducer,
             KeyAction::KillConsumer,
+            KeyAction::SelectClient,
             KeyAction::ToggleMetrics,
         ];
         let label_w = actions
@@ -290,6 +291,7 @@ impl Widget for SandboxGuide<'_> {
         for action in actions {
             let pointless = match action {
                 KeyAction::KillConsumer => lab.world().consumers().is_empty(),
+                KeyAction::SelectClient => lab.client_count() < 2,
                 _ => !app.applies(action),
             };
             if pointless {

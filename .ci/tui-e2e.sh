@@ -4,7 +4,9 @@
 # 1. Opens a lesson, steps, answers the prediction, crashes a broker, undoes it, quits with q, and
 #    checks the terminal came back (main screen, cooked mode, exit status 0).
 # 2. Shrinks the terminal below the minimum and back.
-# 3. Opens the sandbox with mouse capture, sends SIGTERM, and checks the terminal came back with
+# 3. Opens a lesson by its id alone and toggles the metrics pane; blacks out a rack of a racked
+#    sandbox and undoes it.
+# 4. Opens the sandbox with mouse capture, sends SIGTERM, and checks the terminal came back with
 #    mouse reporting off.
 #
 # Works on a fresh Debian machine as root, from any directory; installs tmux if it is missing.
@@ -113,6 +115,30 @@ wait_gone 'too small'
 keys C-c # Ctrl-C is a key in raw mode: it must still quit
 wait_for 'home exit=0'
 check_restored "after Ctrl-C"
+
+step "a lesson by its id alone, with the metrics pane"
+keys "$bin acks-one --theme mono; echo \"direct exit=\$?\"" Enter
+wait_for 'acks=1'
+keys g
+wait_for 'Metrics · Δ since beat 1 began'
+wait_for 'UnderReplicatedPartitions'
+keys g
+wait_gone 'UnderReplicatedPartitions'
+keys q
+wait_for 'direct exit=0'
+check_restored "after the direct lesson"
+
+step "racks: black out a rack, undo it"
+keys "$bin sandbox --brokers 6 --racks a,a,b,b,c,c; echo \"racks exit=\$?\"" Enter
+wait_for 'rack c ─'
+keys 3 B
+wait_for '⚡ NO POWER'
+wait_for 'rack b (B3, B4) loses power'
+keys Left
+wait_gone '⚡ NO POWER'
+keys q
+wait_for 'racks exit=0'
+check_restored "after the racked sandbox"
 
 step "sandbox with mouse capture: SIGTERM restores the terminal"
 keys "$bin sandbox --mouse; echo \"sandbox exit=\$?\"" Enter

@@ -157,14 +157,8 @@ pub fn step_back_latency(history: u64, samples: usize) -> (Duration, Duration, O
             sim.step_back().then(|| start.elapsed())
         })
         .collect();
-    times.sort();
-    let at = |percent: usize| {
-        times
-            .get(times.len().saturating_sub(1) * percent / 100)
-            .copied()
-            .unwrap_or_default()
-    };
-    (at(50), at(99), per_event)
+    let (median, p99) = median_p99(&mut times);
+    (median, p99, per_event)
 }
 
 /// Parses and plays every bundled lesson, checking every expectation.
@@ -246,8 +240,119 @@ fn run_in_child(part: &str, quick: bool) -> Option<Vec<Figure>> {
         .collect()
 }
 
+/// The lesson whose last frame the render measurement draws.
+const RENDER_LESSON: &str = "acks-one";
+
+/// Median and p99 of `samples` (sorted in place).
+fn median_p99(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |percent: usize| {
+        samples
+            .get(samples.len().saturating_sub(1) * percent / 100)
+            .copied()
+            .unwrap_or_default()
+    };
+    (at(50), at(99))
+}
+
+/// Time to draw the lesson view at `width`×`height`: (median, p99) over `frames` draws.
+pub fn render_time(width: u16, height: u16, frames: usize) -> Result<(Duration, Duration), String> {
+    let lesson = bundled::all()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|l| l.id == RENDER_LESSON)
+        .ok_or("the render lesson is bundled")?;
+    let mut screen = crate::tui::Offscreen::lesson_at_end(lesson, width, height)?;
+    screen.draw();
+    let mut times: Vec<Duration> = (0..frames)
+        .map(|_| {
+            let start = Instant::now();
+            screen.draw();
+            start.elapsed()
+        })
+        .collect();
+    Ok(median_p99(&mut times))
+}
+
+fn render_figures(scale: u64) -> Vec<Figure> {
+    let frames = (2_000 / scale).max(5) as usize;
+    let mut figures = Vec::new();
+    for (width, height) in [(160, 48), (300, 80)] {
+        let (median, p99) = match render_time(width, height, frames) {
+            Ok(times) => times,
+            Err(e) => {
+                eprintln!("ackscope: render: {e}");
+                continue;
+            }
+        };
+        let what = format!(
+            "draw lesson view {width}×{height} on TestBackend ({RENDER_LESSON} at its end, metrics on)"
+        );
+        let (median_ms, p99_ms) = (median.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+        let goal = |ms: f64| (width == 160).then_some(("≤ 1 ms", ms <= 1.0));
+        figures.push(figure(
+            &format!("{what}, median"),
+            median_ms,
+            "ms",
+            goal(median_ms),
+        ));
+        figures.push(figure(&format!("{what}, p99"), p99_ms, "ms", goal(p99_ms)));
+    }
+    figures
+}
+
+/// Set in the environment of a child that only draws its first frame off-screen and exits.
+pub const FIRST_FRAME_CHILD: &str = "ACKSCOPE_BENCH_FIRST_FRAME";
+
+/// In the child: loads what `ackscope` loads at start, draws the home screen into a 160×48
+/// `TestBackend` and reports success. The parent times the whole process.
+pub fn first_frame() -> bool {
+    match crate::tui::Offscreen::home(160, 48) {
+        Ok(mut screen) => {
+            screen.draw();
+            screen.text().contains("ackscope")
+        }
+        Err(e) => {
+            eprintln!("ackscope: {e}");
+            false
+        }
+    }
+}
+
+/// Process start to first frame: the median wall time of `runs` runs of this program that start,
+/// draw the home screen off-screen and exit.
+fn startup_figures(scale: u64) -> Vec<Figure> {
+    let runs = (30 / scale).max(3) as usize;
+    let Ok(exe) = std::env::current_exe() else {
+        return Vec::new();
+    };
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let status = std::process::Command::new(&exe)
+            .env(FIRST_FRAME_CHILD, "1")
+            .stdin(std::process::Stdio::null())
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("ackscope: startup: the child did not draw its first frame");
+            return Vec::new();
+        }
+        times.push(start.elapsed());
+    }
+    let (median, _) = median_p99(&mut times);
+    let ms = median.as_secs_f64() * 1e3;
+    vec![figure(
+        &format!(
+            "process start to first frame (spawn, load lessons, home drawn on 160×48 TestBackend, exit), median of {runs}"
+        ),
+        ms,
+        "ms",
+        Some(("≤ 50 ms", ms <= 50.0)),
+    )]
+}
+
 /// The measurements `ackscope bench --only` can pick.
-pub const PARTS: &[&str] = &["engine", "large", "step-back", "check"];
+pub const PARTS: &[&str] = &["engine", "large", "step-back", "check", "render", "startup"];
 
 /// Runs the measurements (all, or only those named). `quick` shortens the runs, to try the
 /// command itself; its figures are not meaningful.
@@ -301,6 +406,12 @@ pub fn run(quick: bool, only: &[String]) -> BenchReport {
             Some(("≤ 1 s", seconds <= 1.0)),
         ));
     }
+    if wanted("render") {
+        figures.extend(render_figures(scale));
+    }
+    if wanted("startup") {
+        figures.extend(startup_figures(scale));
+    }
     BenchReport {
         machine: machine(),
         figures,
@@ -313,7 +424,18 @@ pub fn table(report: &BenchReport) -> String {
     let mut out = String::new();
     let m = &report.machine;
     let _ = writeln!(out, "machine: {} cores, {}, {}\n", m.cores, m.cpu, m.os);
-    let _ = writeln!(out, "{:<70} {:>14} {:<9} goal", "measure", "value", "unit");
+    let name_w = report
+        .figures
+        .iter()
+        .map(|f| f.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "{:<name_w$} {:>14} {:<9} goal",
+        "measure", "value", "unit"
+    );
     for f in &report.figures {
         let verdict = match f.meets_goal {
             Some(true) => "met",
@@ -322,7 +444,7 @@ pub fn table(report: &BenchReport) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<70} {:>14.3} {:<9} {} {verdict}",
+            "{:<name_w$} {:>14.3} {:<9} {} {verdict}",
             f.name,
             f.value,
             f.unit,

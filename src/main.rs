@@ -44,11 +44,14 @@ mod explore_cli;
 #[command(
     name = "ackscope",
     version,
-    about = "See, event by event, when Kafka keeps and when it loses a message"
+    about = "See, event by event, when Kafka keeps and when it loses a message",
+    after_help = "`ackscope LESSON` opens a lesson directly, like `ackscope lesson LESSON`."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Commands>,
+    #[command(flatten)]
+    ui: UiArgs,
 }
 
 #[derive(Subcommand)]
@@ -99,10 +102,22 @@ enum Commands {
         #[command(flatten)]
         ui: UiArgs,
     },
+    /// `ackscope LESSON [options]`: a lesson by id or path, without `lesson`.
+    #[command(external_subcommand)]
+    Direct(Vec<String>),
+}
+
+/// `ackscope LESSON [options]`, parsed once the first word is known not to be a command.
+#[derive(Parser)]
+#[command(name = "ackscope")]
+struct DirectLesson {
+    lesson: String,
+    #[command(flatten)]
+    ui: UiArgs,
 }
 
 /// Options of the terminal UI.
-#[derive(clap::Args, Clone)]
+#[derive(clap::Args, Clone, Default)]
 struct UiArgs {
     /// Colour theme: dark, light, high-contrast or mono.
     #[arg(long)]
@@ -113,17 +128,19 @@ struct UiArgs {
     /// Capture the mouse to select brokers by clicking (the terminal's own selection stops working).
     #[arg(long)]
     mouse: bool,
-    #[arg(long, value_enum, default_value_t = LangArg::En)]
-    lang: LangArg,
+    /// Language: en (default) or zh.
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
 }
 
-impl From<UiArgs> for tui::Options {
-    fn from(ui: UiArgs) -> Self {
+impl UiArgs {
+    /// These options, with `outer`'s (given before the command) where these leave one unset.
+    fn under(self, outer: &UiArgs) -> tui::Options {
         tui::Options {
-            theme: ui.theme,
-            no_color: ui.no_color,
-            mouse: ui.mouse,
-            lang: ui.lang.into(),
+            theme: self.theme.or_else(|| outer.theme.clone()),
+            no_color: self.no_color || outer.no_color,
+            mouse: self.mouse || outer.mouse,
+            lang: self.lang.or(outer.lang).unwrap_or(LangArg::En).into(),
         }
     }
 }
@@ -136,6 +153,9 @@ struct SandboxArgs {
     setup: Option<PathBuf>,
     #[arg(long, default_value_t = 3)]
     brokers: u16,
+    /// broker.rack of each broker, e.g. `a,a,b,b,c,c`: replicas are placed rack-aware.
+    #[arg(long, value_delimiter = ',')]
+    racks: Vec<String>,
     #[arg(long, default_value_t = 1)]
     partitions: u32,
     /// Replication factor.
@@ -180,6 +200,13 @@ impl SandboxArgs {
                 .from_str::<Setup>(&source)
                 .map_err(|e| format!("{}:{e}", path.display()));
         }
+        if !self.racks.is_empty() && self.racks.len() != usize::from(self.brokers) {
+            return Err(format!(
+                "--racks names {} rack(s) for {} brokers: give one per broker, e.g. --racks a,a,b",
+                self.racks.len(),
+                self.brokers
+            ));
+        }
         let acks: Acks = ron::from_str(&format!("\"{}\"", self.acks))
             .map_err(|_| format!("--acks must be 0, 1 or all, found `{}`", self.acks))?;
         let era = match self.era {
@@ -196,6 +223,7 @@ impl SandboxArgs {
         };
         Ok(Setup {
             brokers: self.brokers,
+            racks: self.racks.clone(),
             era,
             topics: vec![TopicSetup {
                 partitions: self.partitions,
@@ -237,6 +265,14 @@ impl From<LangArg> for Lang {
 }
 
 fn main() -> ExitCode {
+    // `ackscope bench` times this: start, load, draw the first frame off-screen, exit.
+    if std::env::var_os(ackscope::bench::FIRST_FRAME_CHILD).is_some() {
+        return if ackscope::bench::first_frame() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Commands::Run {
@@ -252,23 +288,68 @@ fn main() -> ExitCode {
             quick,
             only,
         }) => bench(format, quick, &only),
-        Some(Commands::Lesson { lesson, ui }) => match resolve(&lesson) {
-            Ok(lesson) => interactive(tui::Start::Lesson(lesson), ui.into()),
-            Err(message) => {
-                eprint!("{message}");
-                ExitCode::from(2)
-            }
-        },
+        Some(Commands::Lesson { lesson, ui }) => open_lesson(&lesson, ui.under(&cli.ui)),
         Some(Commands::Explore(args)) => explore_cli::explore_command(&args),
+        Some(Commands::Direct(args)) => direct(&args, &cli.ui),
         Some(Commands::Sandbox { cluster, ui }) => match cluster.to_setup().and_then(validated) {
-            Ok(setup) => interactive(tui::Start::Sandbox(setup), ui.into()),
+            Ok(setup) => interactive(tui::Start::Sandbox(setup), ui.under(&cli.ui)),
             Err(message) => {
                 eprintln!("ackscope: {message}");
                 ExitCode::from(2)
             }
         },
-        None => interactive(tui::Start::Home, tui::Options::default()),
+        None => interactive(tui::Start::Home, UiArgs::default().under(&cli.ui)),
     }
+}
+
+fn open_lesson(lesson: &str, options: tui::Options) -> ExitCode {
+    match resolve(lesson) {
+        Ok(lesson) => interactive(tui::Start::Lesson(lesson), options),
+        Err(message) => {
+            eprint!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `ackscope WORD …`: a lesson when WORD names one, else a mistyped command or lesson.
+fn direct(args: &[String], outer: &UiArgs) -> ExitCode {
+    let word = args.first().map_or("", String::as_str);
+    let lesson = match resolve(word) {
+        Ok(lesson) => lesson,
+        Err(message) if looks_like_a_file(word) => {
+            eprint!("{message}");
+            return ExitCode::from(2);
+        }
+        Err(_) => {
+            let lessons = bundled::all().unwrap_or_default();
+            let commands = ["run", "check", "list", "bench", "lesson", "sandbox"];
+            let names: Vec<&str> = commands
+                .into_iter()
+                .chain(lessons.iter().map(|l| l.id.as_str()))
+                .collect();
+            let hint = load::suggest(word, &names)
+                .map_or(String::new(), |s| format!(" Did you mean `{s}`?"));
+            eprintln!(
+                "ackscope: no lesson or command named `{word}`.{hint} `ackscope --help` lists the commands, `ackscope list` the lessons."
+            );
+            return ExitCode::from(2);
+        }
+    };
+    // The words after the lesson are the TUI's options.
+    let parsed = std::iter::once("ackscope").chain(args.iter().map(String::as_str));
+    match DirectLesson::try_parse_from(parsed) {
+        Ok(direct) => interactive(tui::Start::Lesson(lesson), direct.ui.under(outer)),
+        Err(e) => e.exit(),
+    }
+}
+
+fn looks_like_a_file(word: &str) -> bool {
+    let path = Path::new(word);
+    path.exists()
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ron"))
 }
 
 fn bench(format: Format, quick: bool, only: &[String]) -> ExitCode {
@@ -335,13 +416,8 @@ fn print_lesson_error(error: &LessonError) {
 
 /// A bundled lesson by id, or a lesson file by path.
 fn resolve(lesson: &str) -> Result<Arc<Lesson>, String> {
-    let as_path = Path::new(lesson);
-    if as_path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("ron"))
-        || as_path.exists()
-    {
-        return load::load_file(as_path)
+    if looks_like_a_file(lesson) {
+        return load::load_file(Path::new(lesson))
             .map(Arc::new)
             .map_err(|e| e.render(color_errors()));
     }
@@ -493,4 +569,43 @@ fn list(lang: Lang) -> ExitCode {
         say!("  {:<width$}  {}", lesson.id, lesson.title.get(lang));
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("ackscope").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_lesson_opens_without_the_lesson_command_and_ui_options_work_everywhere() {
+        let Some(Commands::Direct(args)) = parse(&["acks-one", "--lang", "zh"]).command else {
+            panic!("an unknown word is a lesson to look up");
+        };
+        assert_eq!(args, ["acks-one", "--lang", "zh"]);
+        let home = parse(&["--theme", "mono", "--mouse"]);
+        assert!(home.command.is_none());
+        let options = UiArgs::default().under(&home.ui);
+        assert_eq!(options.theme.as_deref(), Some("mono"));
+        assert!(options.mouse);
+        let Some(Commands::Lesson { ui, .. }) =
+            parse(&["--lang", "zh", "lesson", "acks-one"]).command
+        else {
+            panic!("`lesson` is still a command");
+        };
+        assert_eq!(ui.under(&parse(&["--lang", "zh"]).ui).lang, Lang::Zh);
+        assert!(matches!(
+            parse(&["list"]).command,
+            Some(Commands::List { .. })
+        ));
+    }
 }

@@ -13,16 +13,18 @@ pub enum Scope {
     Lab,
     /// A lesson only (beats).
     Lesson,
+    /// A lesson or the sandbox whose brokers have racks (`broker.rack`).
+    Racks,
 }
 
 impl Scope {
     pub fn overlaps(self, other: Scope) -> bool {
-        use Scope::{Everywhere, Home, Lab, Lesson};
+        use Scope::{Everywhere, Home, Lab, Lesson, Racks};
         match (self, other) {
             (Everywhere, _) | (_, Everywhere) => true,
             (Home, Home) => true,
             (Home, _) | (_, Home) => false,
-            (Lab | Lesson, Lab | Lesson) => true,
+            (Lab | Lesson | Racks, Lab | Lesson | Racks) => true,
         }
     }
 }
@@ -72,9 +74,14 @@ key_actions! {
     ShutDown "shut_down" Lab "shut the selected broker down cleanly" "正常关闭选中的 broker";
     Restart "restart" Lab "restart the selected broker" "重启选中的 broker";
     CutOffOrHeal "cut_off_or_heal" Lab "cut the selected broker off the network / heal it" "把选中的 broker 从网络隔离 / 恢复";
-    Produce "produce" Lab "produce a message" "生产一条消息";
-    KillProducer "kill_producer" Lab "kill the producer's application / start it again" "杀掉 producer 应用 / 重新启动";
-    KillConsumer "kill_consumer" Lab "kill the consumer's application / start it again" "杀掉 consumer 应用 / 重新启动";
+    RackCutPower "rack_cut_power" Racks "black out the selected broker's whole rack (power cut)" "让选中 broker 所在的整个机架断电";
+    RackRestart "rack_restart" Racks "power the selected broker's rack back on: its brokers start" "恢复选中 broker 所在机架的供电：其中的 broker 启动";
+    RackCutOffOrHeal "rack_cut_off_or_heal" Racks "fail the rack's switch (its brokers cut off) / bring it back" "机架交换机故障（其中的 broker 被隔离）/ 恢复";
+    Produce "produce" Lab "produce a message (with the selected producer)" "（用选中的 producer）生产一条消息";
+    KillProducer "kill_producer" Lab "kill the selected producer's application / start it again" "杀掉选中 producer 的应用 / 重新启动";
+    KillConsumer "kill_consumer" Lab "kill the selected consumer's application / start it again" "杀掉选中 consumer 的应用 / 重新启动";
+    SelectClient "select_client" Lab "select the next producer or consumer (what P, C and m act on)" "选择下一个 producer 或 consumer（P、C、m 作用的对象）";
+    ToggleMetrics "toggle_metrics" Lab "show / hide Kafka's metrics: value, change, history" "显示 / 隐藏 Kafka 指标：当前值、变化、走势";
     OpenLesson "open_lesson" Home "start the selected lesson" "开始选中的课程";
     OpenSandbox "open_sandbox" Home "open the sandbox (a 3-broker cluster of your own)" "打开沙盒（你自己的 3 broker 集群）";
     ToggleLanguage "toggle_language" Everywhere "English / 中文" "English / 中文";

@@ -7,11 +7,14 @@ use std::sync::Arc;
 use crate::lesson::player::Phase;
 use crate::lesson::schema::Prediction;
 use crate::lesson::{Lesson, Player};
+use crate::sim::consumer::Consumer;
+use crate::sim::producer::Producer;
 use crate::sim::{BrokerId, Command, CommandError, Lang, Sim, World};
 
 use super::Start;
 use super::action::{KeyAction, Scope};
 use super::keymap::Keymap;
+use super::metrics::MetricHistory;
 use super::progress::Progress;
 use super::theme::{Theme, ThemeName};
 
@@ -65,22 +68,80 @@ pub struct Lab {
     pub session: Session,
     /// Index of the selected broker, the target of fault keys.
     pub selected: usize,
+    /// The selected client: an index into the producers, then the consumers.
+    pub client: usize,
     pub playing: bool,
     /// Index into `SPEEDS`.
     pub speed: usize,
     /// Simulated time owed to playback, in thousandths of a millisecond (speed × real ms).
     pub carry: u64,
+    /// Kafka's metrics sampled along this history, for the metrics pane.
+    pub metrics: MetricHistory,
 }
 
 impl Lab {
     fn new(session: Session) -> Lab {
-        Lab {
+        let mut lab = Lab {
+            metrics: MetricHistory::new(session.sim().world()),
             session,
             selected: 0,
+            client: 0,
             playing: false,
             speed: DEFAULT_SPEED,
             carry: 0,
-        }
+        };
+        lab.sample_metrics();
+        lab
+    }
+
+    /// Samples the metrics where history is now (after anything that may have moved it).
+    pub fn sample_metrics(&mut self) {
+        let beat = self.metrics_beat();
+        self.metrics.record(self.session.sim(), beat);
+    }
+
+    /// The beat the metrics pane counts changes from: the current one, or the last once the
+    /// lesson is over. `None` in the sandbox.
+    pub fn metrics_beat(&self) -> Option<usize> {
+        let player = self.player()?;
+        let last = player.lesson().beats.len().saturating_sub(1);
+        Some(player.cursor().beat.min(last))
+    }
+
+    /// The producer the client keys act on: the selected client if it is a producer, else the
+    /// first producer.
+    pub fn target_producer(&self) -> Option<&Producer> {
+        let producers = self.world().producers();
+        producers.get(self.client).or(producers.first())
+    }
+
+    /// The consumer the client keys act on: the selected client if it is a consumer, else the
+    /// first consumer.
+    pub fn target_consumer(&self) -> Option<&Consumer> {
+        let world = self.world();
+        let consumers = world.consumers();
+        self.client
+            .checked_sub(world.producers().len())
+            .and_then(|i| consumers.get(i))
+            .or(consumers.first())
+    }
+
+    /// Producers and consumers together.
+    pub fn client_count(&self) -> usize {
+        self.world().producers().len() + self.world().consumers().len()
+    }
+
+    /// Whether the brokers have racks (`broker.rack`): rack faults and rack grouping apply.
+    pub fn has_racks(&self) -> bool {
+        self.world().brokers().iter().any(|b| b.rack.is_some())
+    }
+
+    /// The selected broker's `broker.rack`, when the cluster has racks.
+    pub fn selected_rack(&self) -> Option<&str> {
+        self.world()
+            .brokers()
+            .get(self.selected)
+            .and_then(|b| b.rack.as_deref())
     }
 
     pub fn lesson(lesson: Arc<Lesson>) -> Result<Lab, String> {
@@ -187,6 +248,8 @@ pub struct App {
     /// Index into `lessons` of the highlighted lesson.
     pub home_selected: usize,
     pub help: bool,
+    /// The metrics pane is shown in lessons and the sandbox.
+    pub metrics: bool,
     /// Lines the help is scrolled down by, when it does not fit.
     pub help_scroll: usize,
     pub theme: Theme,
@@ -226,6 +289,7 @@ impl App {
             lessons,
             home_selected: 0,
             help: false,
+            metrics: false,
             help_scroll: 0,
             theme: Theme::new(theme),
             lang,
@@ -263,6 +327,7 @@ impl App {
             Scope::Home => self.lab().is_none(),
             Scope::Lab => self.lab().is_some(),
             Scope::Lesson => self.lab().is_some_and(|lab| lab.player().is_some()),
+            Scope::Racks => self.lab().is_some_and(Lab::has_racks),
         }
     }
 

@@ -2,14 +2,18 @@
 //! `update(&mut App, Action)` → `view(&App, &mut Frame)`. Widgets read the model, never change it.
 //!
 //! - `app`: the model; `action`: what can happen; `update`: the only code that changes the model.
+//! - `metrics`: Kafka's metrics sampled along history (the engine only knows their values now).
 //! - `view`: one widget per concept (cluster, clients, narration, events, ledger, bars, help, home).
 //! - `keymap` (defaults in `assets/keymap.ron`), `theme`, `progress`, `text` (width-aware wrapping).
-//! - `terminal`: setup, restore on every exit path, and the tokio loop.
+//! - `terminal`: setup, restore on every exit path, and the tokio loop; `offscreen`: the same
+//!   drawing into a `TestBackend`, for `ackscope bench`.
 
 mod action;
 mod app;
 mod input;
 mod keymap;
+mod metrics;
+mod offscreen;
 mod progress;
 mod terminal;
 mod text;
@@ -21,6 +25,8 @@ mod view;
 mod tests;
 
 use std::sync::Arc;
+
+pub use offscreen::Offscreen;
 
 use crate::lesson::Lesson;
 use crate::sim::{Lang, Setup};

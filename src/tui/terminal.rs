@@ -29,7 +29,7 @@ const FRAME: Duration = Duration::from_millis(50);
 const MAX_TICK_MS: u64 = 250;
 
 /// Builds the model from the command line, the environment and the user's files.
-fn prepare(start: Start, options: Options) -> color_eyre::Result<App> {
+pub(super) fn prepare(start: Start, options: Options) -> color_eyre::Result<App> {
     let Options {
         theme,
         no_color,

@@ -548,6 +548,11 @@ fn no_cell_carries_a_colour_in_the_monochrome_theme() {
             press(&mut app, KeyAction::Help);
             app
         },
+        {
+            let mut app = sandbox_after_an_isr_shrink();
+            press(&mut app, KeyAction::ToggleMetrics);
+            app
+        },
     ];
     for mut app in screens {
         app.theme = Theme::new(ThemeName::Mono);
@@ -612,4 +617,248 @@ fn the_too_small_message_says_what_is_needed_and_goes_away() {
     assert!(small.contains("need 80×24, have 79×24"), "{small}");
     let fine = text_of(draw(&app, 80, 24).backend().buffer());
     assert!(!fine.contains("too small"));
+}
+
+// ---------------------------------------------------------------- metrics and racks
+
+/// A sandbox of six brokers in three racks, `a,a,b,b,c,c`.
+fn racked_sandbox() -> App {
+    let mut setup = super::app::default_sandbox();
+    setup.brokers = 6;
+    setup.racks = ["a", "a", "b", "b", "c", "c"].map(String::from).to_vec();
+    app(Start::Sandbox(setup))
+}
+
+/// The sandbox after a follower crashed and the ISR shrank: UnderReplicatedPartitions just moved.
+fn sandbox_after_an_isr_shrink() -> App {
+    let mut app = app(Start::Sandbox(super::app::default_sandbox()));
+    press(&mut app, KeyAction::Produce);
+    update(&mut app, Action::Digit(3));
+    press(&mut app, KeyAction::Crash);
+    for _ in 0..1000 {
+        if lab(&app).world().partitions()[0].controller.isr.len() < 3 {
+            break;
+        }
+        press(&mut app, KeyAction::StepForward);
+    }
+    assert_eq!(lab(&app).world().partitions()[0].controller.isr.len(), 2);
+    app
+}
+
+#[test]
+fn the_metrics_key_toggles_the_pane_in_lessons_and_the_sandbox() {
+    for start in [
+        Start::Lesson(bundled_lesson("write-path")),
+        Start::Sandbox(Setup::default()),
+    ] {
+        let mut app = app(start);
+        let hidden = text_of(draw(&app, 160, 48).backend().buffer());
+        assert!(!hidden.contains("UnderMinIsrPartitionCount"), "{hidden}");
+        press(&mut app, KeyAction::ToggleMetrics);
+        assert!(app.metrics);
+        let shown = text_of(draw(&app, 160, 48).backend().buffer());
+        assert!(shown.contains("UnderMinIsrPartitionCount"), "{shown}");
+        assert!(shown.contains("record-error-rate"), "{shown}");
+        press(&mut app, KeyAction::ToggleMetrics);
+        assert!(!app.metrics);
+    }
+}
+
+#[test]
+fn a_metric_that_just_moved_is_marked_and_highlighted() {
+    let mut app = sandbox_after_an_isr_shrink();
+    press(&mut app, KeyAction::ToggleMetrics);
+    let terminal = draw(&app, 160, 48);
+    let buffer = terminal.backend().buffer();
+    let row = row_containing(buffer, "▸ UnderReplicatedPartitions");
+    let x = column_of(buffer, row, "UnderReplicatedPartitions");
+    let cell = &buffer[(x, row)];
+    assert_eq!(
+        (cell.fg, cell.bg),
+        (Color::Black, Color::Yellow),
+        "highlighted"
+    );
+    let text = text_of(buffer);
+    let line = text.lines().nth(usize::from(row)).expect("the row");
+    assert!(
+        line.contains("+1"),
+        "changed since the crash command: {line}"
+    );
+    let quiet = row_containing(buffer, "  UnderMinIsrPartitionCount");
+    let x = column_of(buffer, quiet, "UnderMinIsrPartitionCount");
+    assert_eq!(
+        buffer[(x, quiet)].bg,
+        Color::Reset,
+        "a metric that did not move is plain"
+    );
+}
+
+#[test]
+fn a_rack_fault_hits_the_selected_brokers_rack_and_stepping_back_undoes_it() {
+    let mut app = racked_sandbox();
+    press(&mut app, KeyAction::Produce);
+    update(&mut app, Action::Digit(4));
+    let world_before = lab(&app).world().clone();
+    let metrics_before = lab(&app).metrics.clone();
+    press(&mut app, KeyAction::RackCutPower);
+    for broker in [3, 4] {
+        assert_eq!(broker_state(&app, broker), ProcessState::PoweredOff);
+    }
+    for broker in [1, 2, 5, 6] {
+        assert_eq!(broker_state(&app, broker), ProcessState::Running);
+    }
+    press(&mut app, KeyAction::RackCutOffOrHeal);
+    assert!(lab(&app).world().broker(BrokerId(3)).cut_off.is_some());
+    press(&mut app, KeyAction::RackCutOffOrHeal);
+    assert!(lab(&app).world().broker(BrokerId(3)).cut_off.is_none());
+    press(&mut app, KeyAction::RackRestart);
+    assert_eq!(broker_state(&app, 3), ProcessState::Running);
+    for _ in 0..4 {
+        press(&mut app, KeyAction::StepBack);
+    }
+    assert_eq!(*lab(&app).world(), world_before, "the undo is exact");
+    assert_eq!(lab(&app).metrics, metrics_before, "so are the metrics");
+}
+
+#[test]
+fn rack_keys_exist_only_where_there_are_racks() {
+    let mut plain = app(Start::Sandbox(Setup::default()));
+    assert!(!plain.applies(KeyAction::RackCutPower));
+    press(&mut plain, KeyAction::Help);
+    let help = text_of(draw(&plain, 160, 48).backend().buffer());
+    assert!(!help.contains("whole rack"), "{help}");
+    let mut racked = racked_sandbox();
+    assert!(racked.applies(KeyAction::RackCutPower));
+    let footer = text_of(draw(&racked, 160, 48).backend().buffer());
+    assert!(footer.contains("B black out rack a"), "{footer}");
+    press(&mut racked, KeyAction::Help);
+    let help = text_of(draw(&racked, 160, 48).backend().buffer());
+    assert!(help.contains("whole rack"), "{help}");
+}
+
+#[test]
+fn snapshot_racked_sandbox_after_a_rack_power_cut() {
+    let mut app = racked_sandbox();
+    for _ in 0..2 {
+        press(&mut app, KeyAction::Produce);
+    }
+    press(&mut app, KeyAction::PlayPause);
+    update(&mut app, Action::Tick { elapsed_ms: 20 });
+    press(&mut app, KeyAction::PlayPause);
+    update(&mut app, Action::Digit(3));
+    press(&mut app, KeyAction::RackCutPower);
+    let terminal = draw(&app, 160, 48);
+    let text = text_of(terminal.backend().buffer());
+    for words in [
+        "rack a ─",
+        "rack b ─",
+        "⚡ NO POWER",
+        "rack b (B3, B4) loses power",
+    ] {
+        assert!(text.contains(words), "`{words}` is on screen:\n{text}");
+    }
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn snapshot_metrics_pane_in_a_lesson() {
+    let mut app = decisive(lesson_file("not-enough-replicas"));
+    press(&mut app, KeyAction::ToggleMetrics);
+    insta::assert_snapshot!("metrics_lesson_160x48", draw(&app, 160, 48).backend());
+    insta::assert_snapshot!("metrics_lesson_100x30", draw(&app, 100, 30).backend());
+}
+
+#[test]
+fn snapshot_metrics_pane_in_the_sandbox() {
+    let mut app = sandbox_after_an_isr_shrink();
+    press(&mut app, KeyAction::ToggleMetrics);
+    insta::assert_snapshot!("metrics_sandbox_160x48", draw(&app, 160, 48).backend());
+    insta::assert_snapshot!("metrics_sandbox_100x30", draw(&app, 100, 30).backend());
+}
+
+// ---------------------------------------------------------------- errors that teach
+
+/// acks=all without retries while the ISR is {1}: m1 fails with NOT_ENOUGH_REPLICAS.
+fn sandbox_with_a_refused_message() -> App {
+    let mut setup = super::app::default_sandbox();
+    setup.producers[0].retries = 0;
+    setup.producers[0].enable_idempotence = Some(false);
+    let mut app = app(Start::Sandbox(setup));
+    for broker in [2, 3] {
+        update(&mut app, Action::Digit(broker));
+        press(&mut app, KeyAction::Crash);
+    }
+    for _ in 0..1000 {
+        if lab(&app).world().partitions()[0].controller.isr.len() == 1 {
+            break;
+        }
+        press(&mut app, KeyAction::StepForward);
+    }
+    press(&mut app, KeyAction::Produce);
+    for _ in 0..100 {
+        if lab(&app).world().ledger().entries[0].failure.is_some() {
+            break;
+        }
+        press(&mut app, KeyAction::StepForward);
+    }
+    app
+}
+
+#[test]
+fn a_failed_message_says_why_in_the_ledger_and_the_event_log() {
+    let mut app = sandbox_with_a_refused_message();
+    let terminal = draw(&app, 160, 48);
+    let text = text_of(terminal.backend().buffer());
+    assert!(text.contains("failed: NOT_ENOUGH_REPLICAS"), "{text}");
+    for words in [
+        "↳ acks=all needs min.insync.replicas=2 in-sync replicas; the",
+        "    ISR of orders-0 is {1}",
+    ] {
+        assert!(
+            text.contains(words),
+            "the ledger explains the error:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(
+            "rejected P1's batch for orders-0: NOT_ENOUGH_REPLICAS; because acks=all needs"
+        ),
+        "the event log tells the same reason:\n{text}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+    press(&mut app, KeyAction::ToggleLanguage);
+    let zh = text_of(draw(&app, 160, 48).backend().buffer());
+    assert!(zh.contains("↳ acks=all 要求 ISR 中至少有"), "{zh}");
+}
+
+#[test]
+fn client_keys_act_on_the_selected_client() {
+    let mut setup = Setup::default();
+    let mut second = setup.producers[0].clone();
+    second.name = "P2".to_string();
+    setup.producers.push(second);
+    let mut app = app(Start::Sandbox(setup));
+    press(&mut app, KeyAction::SelectClient);
+    assert_eq!(lab(&app).target_producer().map(|p| &*p.name), Some("P2"));
+    press(&mut app, KeyAction::Produce);
+    let entry = &lab(&app).world().ledger().entries[0];
+    assert_eq!(entry.producer, crate::sim::ProducerId(1), "produced by P2");
+    press(&mut app, KeyAction::KillProducer);
+    let alive: Vec<bool> = lab(&app)
+        .world()
+        .producers()
+        .iter()
+        .map(crate::sim::producer::Producer::is_alive)
+        .collect();
+    assert_eq!(alive, [true, false], "P2 was killed, P1 runs");
+    press(&mut app, KeyAction::Produce);
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("selected producer is not running"))
+    );
+    let text = text_of(draw(&app, 160, 48).backend().buffer());
+    assert!(text.contains("▸ P2"), "the selection is marked:\n{text}");
+    press(&mut app, KeyAction::SelectClient);
+    assert_eq!(lab(&app).client, 0, "the selection wraps");
 }

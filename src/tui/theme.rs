@@ -109,6 +109,8 @@ pub struct Theme {
     pub prompt: Style,
     /// The selected line of a list.
     pub selected: Style,
+    /// A metric that moved in the latest step (also marked `▸`).
+    pub moved: Style,
     /// Borders of panes: thick on a projector.
     pub lines: BorderType,
 }
@@ -149,6 +151,7 @@ impl Theme {
             latest: fg(Color::White).add_modifier(Modifier::BOLD),
             prompt: fg(Color::Magenta).add_modifier(Modifier::BOLD),
             selected: Style::new().add_modifier(Modifier::REVERSED),
+            moved: fg(Color::Black).bg(Color::Yellow),
             lines: BorderType::Plain,
         }
     }
@@ -175,6 +178,7 @@ impl Theme {
             latest: fg(Color::Black).add_modifier(Modifier::BOLD),
             prompt: fg(Color::Blue).add_modifier(Modifier::BOLD),
             selected: Style::new().add_modifier(Modifier::REVERSED),
+            moved: fg(Color::Black).bg(Color::LightYellow),
             lines: BorderType::Plain,
         }
     }
@@ -204,6 +208,7 @@ impl Theme {
             latest: bold(Color::White).add_modifier(Modifier::UNDERLINED),
             prompt: bold(Color::LightMagenta),
             selected: bold(Color::Black).bg(Color::LightYellow),
+            moved: bold(Color::Black).bg(Color::LightYellow),
             lines: BorderType::Thick,
         }
     }
@@ -232,6 +237,7 @@ impl Theme {
             latest: m(Modifier::BOLD),
             prompt: m(Modifier::BOLD | Modifier::UNDERLINED),
             selected: m(Modifier::REVERSED),
+            moved: m(Modifier::REVERSED),
             lines: BorderType::Plain,
         }
     }

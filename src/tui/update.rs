@@ -5,7 +5,7 @@ use crate::lesson::player::Phase;
 use crate::lesson::player::PlayError;
 use crate::lesson::{Advance, Player};
 use crate::sim::cluster::CutScope;
-use crate::sim::{Command, ConsumerId, ProducerId, Time};
+use crate::sim::{Command, RackFault, Time};
 
 use super::action::{Action, KeyAction};
 use super::app::{App, Lab, SPEEDS, Screen, Session};
@@ -20,6 +20,14 @@ const MOVES_PER_TICK: usize = 10_000;
 const SILENT_STEPS: usize = 100_000;
 
 pub fn update(app: &mut App, action: Action) -> bool {
+    let changed = apply(app, action);
+    if changed && let Some(lab) = app.lab_mut() {
+        lab.sample_metrics();
+    }
+    changed
+}
+
+fn apply(app: &mut App, action: Action) -> bool {
     match action {
         Action::Quit => {
             app.note_progress();
@@ -65,6 +73,10 @@ fn key_action(app: &mut App, key: KeyAction) {
         }
         KeyAction::ToggleLanguage => {
             app.lang = app.lang.toggled();
+            return;
+        }
+        KeyAction::ToggleMetrics if !app.help => {
+            app.metrics = !app.metrics;
             return;
         }
         KeyAction::CycleTheme => {
@@ -161,6 +173,10 @@ fn lab_key(app: &mut App, key: KeyAction) {
                 .then_some(Note::Say("already at the start", "已经在最开始了"))
         }
         KeyAction::PlayPause => play_pause(lab),
+        KeyAction::SelectClient => {
+            lab.client = (lab.client + 1) % lab.client_count().max(1);
+            None
+        }
         KeyAction::Faster => {
             lab.speed = (lab.speed + 1).min(SPEEDS.len() - 1);
             None
@@ -193,14 +209,19 @@ fn lab_key(app: &mut App, key: KeyAction) {
         | KeyAction::ShutDown
         | KeyAction::Restart
         | KeyAction::CutOffOrHeal
+        | KeyAction::RackCutPower
+        | KeyAction::RackRestart
+        | KeyAction::RackCutOffOrHeal
         | KeyAction::Produce
         | KeyAction::KillProducer
         | KeyAction::KillConsumer => match command_for(lab, key) {
-            Ok(command) => lab
-                .session
-                .apply(command)
-                .err()
-                .map(|e| Note::warning(e.to_string())),
+            Ok(command) => {
+                lab.metrics.command_given(lab.session.sim());
+                lab.session
+                    .apply(command)
+                    .err()
+                    .map(|e| Note::warning(e.to_string()))
+            }
             Err(why) => Some(Note::warning(lang.pick(why.0, why.1))),
         },
         _ => None,
@@ -395,11 +416,33 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             broker,
             scope: CutScope::Everyone,
         },
+        KeyAction::RackCutPower => rack_command(lab, RackFault::CutPower)?,
+        KeyAction::RackRestart => rack_command(lab, RackFault::Restart)?,
+        KeyAction::RackCutOffOrHeal => {
+            let rack = lab.selected_rack().unwrap_or_default();
+            let all_cut_off = world
+                .rack_members(rack)
+                .iter()
+                .all(|b| world.broker(*b).cut_off.is_some());
+            rack_command(
+                lab,
+                if all_cut_off {
+                    RackFault::Heal
+                } else {
+                    RackFault::CutOff
+                },
+            )?
+        }
         KeyAction::Produce => {
-            let producer = world.producers().iter().find(|p| p.is_alive()).ok_or((
-                "no producer is running: P starts it again",
-                "没有正在运行的 producer：按 P 重新启动",
-            ))?;
+            let producer = lab
+                .target_producer()
+                .ok_or(("this setup has no producer", "这个场景没有 producer"))?;
+            if !producer.is_alive() {
+                return Err((
+                    "the selected producer is not running: P starts it again",
+                    "选中的 producer 没有在运行：按 P 重新启动",
+                ));
+            }
             Command::Produce {
                 producer: producer.id,
                 name: None,
@@ -407,30 +450,38 @@ fn command_for(lab: &Lab, key: KeyAction) -> Result<Command, (&'static str, &'st
             }
         }
         KeyAction::KillProducer => {
-            let producer = world
-                .producers()
-                .first()
+            let producer = lab
+                .target_producer()
                 .ok_or(("this setup has no producer", "这个场景没有 producer"))?;
-            let id = ProducerId(0);
             if producer.is_alive() {
-                Command::KillProducer(id)
+                Command::KillProducer(producer.id)
             } else {
-                Command::RestartProducer(id)
+                Command::RestartProducer(producer.id)
             }
         }
         KeyAction::KillConsumer => {
-            let consumer = world
-                .consumers()
-                .first()
+            let consumer = lab
+                .target_consumer()
                 .ok_or(("this setup has no consumer", "这个场景没有 consumer"))?;
-            let id = ConsumerId(0);
             if consumer.is_alive() {
-                Command::KillConsumer(id)
+                Command::KillConsumer(consumer.id)
             } else {
-                Command::RestartConsumer(id)
+                Command::RestartConsumer(consumer.id)
             }
         }
         _ => return Err(("not a fault", "不是故障操作")),
+    })
+}
+
+/// `fault` on the selected broker's whole rack.
+fn rack_command(lab: &Lab, fault: RackFault) -> Result<Command, (&'static str, &'static str)> {
+    let rack = lab.selected_rack().ok_or((
+        "the selected broker has no rack (broker.rack)",
+        "选中的 broker 没有机架（broker.rack）",
+    ))?;
+    Ok(Command::Rack {
+        rack: rack.to_string(),
+        fault,
     })
 }
 

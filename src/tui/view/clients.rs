@@ -19,6 +19,8 @@ use super::{flow, pane};
 
 pub struct ClientsPane<'a> {
     pub world: &'a World,
+    /// The selected client (producers, then consumers), marked `▸` when there are several.
+    pub selected: usize,
     pub theme: &'a Theme,
     pub lang: Lang,
 }
@@ -306,21 +308,32 @@ fn consumer_segments<'t>(world: &World, c: &Consumer, theme: &Theme, lang: Lang)
 impl ClientsPane<'_> {
     /// Every line of the pane at this inner width.
     pub fn lines(&self, width: u16) -> Vec<Line<'static>> {
-        let world = self.world;
+        let (world, theme, lang) = (self.world, self.theme, self.lang);
+        let clients = world
+            .producers()
+            .iter()
+            .map(|p| producer_segments(world, p, theme, lang));
+        let clients: Vec<Vec<Span<'static>>> = clients
+            .chain(
+                world
+                    .consumers()
+                    .iter()
+                    .map(|c| consumer_segments(world, c, theme, lang)),
+            )
+            .collect();
+        // With one client there is nothing to choose, so no mark.
+        let marked = clients.len() > 1;
         let mut lines = Vec::new();
-        for p in world.producers() {
-            lines.extend(flow(
-                producer_segments(world, p, self.theme, self.lang),
-                width,
-                4,
-            ));
-        }
-        for c in world.consumers() {
-            lines.extend(flow(
-                consumer_segments(world, c, self.theme, self.lang),
-                width,
-                4,
-            ));
+        for (i, mut segments) in clients.into_iter().enumerate() {
+            if marked {
+                let mark = if i == self.selected {
+                    Span::styled("▸ ", theme.border_selected)
+                } else {
+                    Span::raw("  ")
+                };
+                segments.insert(0, mark);
+            }
+            lines.extend(flow(segments, width, 4));
         }
         if lines.is_empty() {
             lines.push(Line::styled(

@@ -41,13 +41,52 @@ fn replica_rows(world: &World, broker: BrokerId) -> u16 {
     (hosted(world, broker).count().max(1)) as u16
 }
 
-/// Rows the brokers take, drawn as boxes or (when space is short) as a header line each.
+/// Rows one broker takes, drawn as a box or (when space is short) under a header line.
+fn broker_height(world: &World, broker: BrokerId, boxed: bool) -> u16 {
+    replica_rows(world, broker) + if boxed { 2 } else { 1 }
+}
+
+/// Brokers grouped by `broker.rack`, racks in order of their first broker; brokers without a
+/// rack come last. One group without a heading when there are no racks at all.
+fn rack_groups(world: &World) -> Vec<(Option<&str>, Vec<usize>)> {
+    let mut groups: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+    for (i, broker) in world.brokers().iter().enumerate() {
+        let rack = broker.rack.as_deref();
+        match groups.iter_mut().find(|(r, _)| *r == rack) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((rack, vec![i])),
+        }
+    }
+    groups.sort_by_key(|(rack, _)| rack.is_none());
+    groups
+}
+
+/// Whether the groups get a heading line each (only when some broker has a rack).
+fn racked(world: &World) -> bool {
+    world.brokers().iter().any(|b| b.rack.is_some())
+}
+
+/// Rows the brokers and their rack headings take.
 fn brokers_height(world: &World, boxed: bool) -> u16 {
-    world
+    let brokers: u16 = world
         .brokers()
         .iter()
-        .map(|b| replica_rows(world, b.id) + if boxed { 2 } else { 1 })
-        .sum()
+        .map(|b| broker_height(world, b.id, boxed))
+        .sum();
+    let headings = if racked(world) {
+        rack_groups(world).len() as u16
+    } else {
+        0
+    };
+    brokers + headings
+}
+
+/// Where the brokers and the rack headings are drawn.
+struct Placement<'w> {
+    /// By broker index (what a mouse click hits).
+    brokers: Vec<Rect>,
+    /// A heading line per rack: the rack and its brokers' indices.
+    racks: Vec<(Rect, Option<&'w str>, Vec<usize>)>,
 }
 
 impl ClusterPane<'_> {
@@ -83,19 +122,69 @@ impl ClusterPane<'_> {
 
     /// Where each broker is drawn inside the pane's inner area (also what a mouse click hits).
     pub fn broker_rects(&self, inner: Rect) -> Vec<Rect> {
-        let boxed = self.boxed_fits(inner);
-        let mut y = inner.y;
-        self.world
-            .brokers()
-            .iter()
-            .map(|b| {
-                let h = replica_rows(self.world, b.id) + if boxed { 2 } else { 1 };
-                let rect = Rect::new(inner.x, y, inner.width, h).intersection(inner);
-                y = y.saturating_add(h);
-                rect
-            })
-            .collect()
+        self.placement(inner).brokers
     }
+
+    /// Brokers grouped by rack, each rack under a heading line.
+    fn placement(&self, inner: Rect) -> Placement<'_> {
+        let world = self.world;
+        let boxed = self.boxed_fits(inner);
+        let headings = racked(world);
+        let mut y = inner.y;
+        let mut row = |h: u16| {
+            let rect = Rect::new(inner.x, y, inner.width, h).intersection(inner);
+            y = y.saturating_add(h);
+            rect
+        };
+        let mut placement = Placement {
+            brokers: vec![Rect::ZERO; world.brokers().len()],
+            racks: Vec::new(),
+        };
+        for (rack, members) in rack_groups(world) {
+            if headings {
+                placement.racks.push((row(1), rack, members.clone()));
+            }
+            for i in members {
+                placement.brokers[i] = row(broker_height(world, world.brokers()[i].id, boxed));
+            }
+        }
+        placement
+    }
+}
+
+/// `rack a ──── ⚡ POWER OFF`: a rack's heading, with the state all its brokers share.
+fn rack_heading<'t>(
+    world: &World,
+    rack: Option<&str>,
+    members: &[usize],
+    width_cols: u16,
+    theme: &Theme,
+    lang: Lang,
+) -> Line<'t> {
+    let brokers = || members.iter().map(|&i| &world.brokers()[i]);
+    let name = match rack {
+        Some(rack) => format!("rack {rack} "),
+        None => lang.pick("no rack ", "无机架 ").to_string(),
+    };
+    let shared = if brokers().all(|b| b.process == ProcessState::PoweredOff) {
+        Some((lang.pick(" ⚡ NO POWER", " ⚡ 整架断电"), theme.bad))
+    } else if brokers().all(|b| b.cut_off.is_some()) {
+        Some((lang.pick(" ✂ CUT OFF", " ✂ 整架隔离"), theme.warn))
+    } else {
+        None
+    };
+    let used = width(&name) + shared.map_or(0, |(w, _)| width(w));
+    let mut spans = vec![
+        Span::styled(name, theme.title),
+        Span::styled(
+            "─".repeat(usize::from(width_cols).saturating_sub(used)),
+            theme.border,
+        ),
+    ];
+    if let Some((words, style)) = shared {
+        spans.push(Span::styled(words, style));
+    }
+    Line::from(spans)
 }
 
 /// The state words of a broker's title: `✓ UP`, `✗ DOWN (crashed)`, `⚡ POWER OFF`, `✂ CUT OFF`.
@@ -128,9 +217,6 @@ fn broker_state<'t>(world: &World, broker: BrokerId, theme: &Theme, lang: Lang) 
             lang.pick("fenced by the controller", "被 controller 隔离（fenced）"),
             theme.warn,
         ));
-    }
-    if let Some(rack) = &b.rack {
-        spans.push(Span::styled(format!("  rack {rack}"), theme.dim));
     }
     spans
 }
@@ -487,7 +573,11 @@ impl Widget for &ClusterPane<'_> {
         block.render(area, buf);
         let boxed = self.boxed_fits(inner);
         let columns = Columns::of(world, lang);
-        let rects = self.broker_rects(inner);
+        let placement = self.placement(inner);
+        for (rect, rack, members) in &placement.racks {
+            rack_heading(world, *rack, members, rect.width, theme, lang).render(*rect, buf);
+        }
+        let rects = placement.brokers;
         let log_room =
             usize::from(inner.width).saturating_sub(columns.total() + if boxed { 4 } else { 1 });
         let windows: Vec<LogWindow> = world
@@ -556,7 +646,7 @@ impl Widget for &ClusterPane<'_> {
                 y += 1;
             }
         }
-        let mut y = rects.last().map_or(inner.y, |r| r.bottom());
+        let mut y = rects.iter().map(|r| r.bottom()).max().unwrap_or(inner.y);
         for line in self.isr_lines(inner.width) {
             if y >= inner.bottom() {
                 return;

@@ -109,6 +109,12 @@ fn lab_hints(app: &App, lab: &Lab) -> Vec<Hint> {
             named("cut off", "隔离")
         },
     });
+    hints.extend(rack_hints(app, lab));
+    hints.push(if app.metrics {
+        hint(app, KeyAction::ToggleMetrics, "hide metrics", "隐藏指标")
+    } else {
+        hint(app, KeyAction::ToggleMetrics, "metrics", "指标")
+    });
     hints.push(Hint {
         keys: format!("1–{}", world.brokers().len().min(9)),
         words: lang.pick("broker", "选 broker").to_string(),
@@ -122,6 +128,36 @@ fn lab_hints(app: &App, lab: &Lab) -> Vec<Hint> {
         words: lang.pick("speed", "速度").to_string(),
     });
     hints
+}
+
+/// The selected broker's rack: black it out or power it back on, cut it off or heal it.
+fn rack_hints(app: &App, lab: &Lab) -> Vec<Hint> {
+    let Some(rack) = lab.selected_rack() else {
+        return Vec::new();
+    };
+    let world = lab.world();
+    let members = world.rack_members(rack);
+    let all = |f: &dyn Fn(&crate::sim::cluster::Broker) -> bool| {
+        members.iter().all(|b| f(world.broker(*b)))
+    };
+    let named = |action: KeyAction, en: &str, zh: &str| Hint {
+        keys: first_key(app, action),
+        words: match app.lang {
+            Lang::En => format!("{en} rack {rack}"),
+            Lang::Zh => format!("{zh}机架 {rack}"),
+        },
+    };
+    let power = if all(&|b| b.process == ProcessState::PoweredOff) {
+        named(KeyAction::RackRestart, "power on", "恢复供电：")
+    } else {
+        named(KeyAction::RackCutPower, "black out", "断电：")
+    };
+    let network = if all(&|b| b.cut_off.is_some()) {
+        named(KeyAction::RackCutOffOrHeal, "heal", "恢复网络：")
+    } else {
+        named(KeyAction::RackCutOffOrHeal, "cut off", "隔离：")
+    };
+    vec![power, network]
 }
 
 /// The keys that apply now, most useful first; help and quit come last and are always shown.

@@ -19,7 +19,9 @@ pub struct HelpOverlay<'a> {
 
 fn section_title(scope: Scope, lang: Lang) -> &'static str {
     match scope {
-        Scope::Lab | Scope::Lesson => lang.pick("In a lesson or the sandbox", "课程与沙盒中"),
+        Scope::Lab | Scope::Lesson | Scope::Racks => {
+            lang.pick("In a lesson or the sandbox", "课程与沙盒中")
+        }
         Scope::Home => lang.pick("On the lesson list", "课程列表中"),
         Scope::Everywhere => lang.pick("Everywhere", "任何时候"),
     }
@@ -39,9 +41,13 @@ impl HelpOverlay<'_> {
         let mut lines = Vec::new();
         for scope in [Scope::Lab, Scope::Home, Scope::Everywhere] {
             lines.push(Line::styled(section_title(scope, lang), theme.title));
-            for action in KeyAction::ALL.iter().copied().filter(|a| {
-                a.scope() == scope || (scope == Scope::Lab && a.scope() == Scope::Lesson)
-            }) {
+            // Rack faults are listed only where there are racks to hit.
+            let listed = |a: KeyAction| match a.scope() {
+                Scope::Lesson => scope == Scope::Lab,
+                Scope::Racks => scope == Scope::Lab && app.applies(a),
+                own => own == scope,
+            };
+            for action in KeyAction::ALL.iter().copied().filter(|a| listed(*a)) {
                 lines.extend(row(app.keymap.label(action), action.describe(lang)));
             }
             if scope == Scope::Lab {
@@ -68,41 +74,7 @@ impl HelpOverlay<'_> {
             }
             lines.push(Line::raw(""));
         }
-        lines.push(Line::styled(lang.pick("Symbols", "符号"), theme.title));
-        for (symbol, en, zh) in [
-            (
-                "● ○",
-                "record on disk / only in the page cache",
-                "记录已落盘 / 仅在 page cache",
-            ),
-            (
-                "┃",
-                "high watermark: records left of it are committed",
-                "高水位：左侧的记录已提交",
-            ),
-            (
-                "m1✗",
-                "record lost: truncated or gone with the page cache",
-                "记录丢失：被截断或随 page cache 消失",
-            ),
-            (
-                "e1:m1",
-                "record written in leader epoch 1",
-                "在 leader 任期 1 写入的记录",
-            ),
-            (
-                "✓ ✗ ⚡ ✂",
-                "up / down / power off / cut off the network",
-                "运行 / 宕机 / 断电 / 网络隔离",
-            ),
-            (
-                "∉ISR",
-                "follower outside the in-sync replica set",
-                "不在 ISR 中的 follower",
-            ),
-        ] {
-            lines.extend(row(symbol.to_string(), lang.pick(en, zh)));
-        }
+        lines.extend(symbols(&row, lang, theme));
         lines.push(Line::raw(""));
         let keymap_file = app.keymap_file.as_ref().map_or_else(
             || {
@@ -127,6 +99,55 @@ impl HelpOverlay<'_> {
         }
         lines
     }
+}
+
+/// What the screen's symbols mean, as help rows.
+fn symbols(
+    row: &dyn Fn(String, &str) -> Vec<Line<'static>>,
+    lang: Lang,
+    theme: &super::super::theme::Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled(lang.pick("Symbols", "符号"), theme.title)];
+    for (symbol, en, zh) in [
+        (
+            "● ○",
+            "record on disk / only in the page cache",
+            "记录已落盘 / 仅在 page cache",
+        ),
+        (
+            "┃",
+            "high watermark: records left of it are committed",
+            "高水位：左侧的记录已提交",
+        ),
+        (
+            "m1✗",
+            "record lost: truncated or gone with the page cache",
+            "记录丢失：被截断或随 page cache 消失",
+        ),
+        (
+            "e1:m1",
+            "record written in leader epoch 1",
+            "在 leader 任期 1 写入的记录",
+        ),
+        (
+            "✓ ✗ ⚡ ✂",
+            "up / down / power off / cut off the network",
+            "运行 / 宕机 / 断电 / 网络隔离",
+        ),
+        (
+            "▸",
+            "the newest event group; a metric the latest step moved",
+            "最新的一组事件；刚被上一步改变的指标",
+        ),
+        (
+            "∉ISR",
+            "follower outside the in-sync replica set",
+            "不在 ISR 中的 follower",
+        ),
+    ] {
+        lines.extend(row(symbol.to_string(), lang.pick(en, zh)));
+    }
+    lines
 }
 
 /// Widest the help is drawn in one column; wider screens get two columns when it is too tall.

@@ -8,6 +8,7 @@ mod footer;
 mod help;
 mod home;
 mod ledger;
+mod metrics;
 mod narration;
 mod top_bar;
 
@@ -145,16 +146,38 @@ struct LabAreas {
     /// Narration in a lesson; what to try in the sandbox.
     side: Rect,
     ledger: Rect,
+    /// Kafka's metrics, when the learner shows them.
+    metrics: Option<Rect>,
     footer: Rect,
 }
 
 /// Smallest event log worth showing.
 const MIN_EVENTS: u16 = 5;
+/// The side column is this wide when the metrics pane shares it (names, values, a sparkline);
+/// narrower screens show the metrics in the event log's place instead.
+const METRICS_SIDE: u16 = 70;
 
 fn cluster_pane<'a>(app: &'a App, lab: &'a Lab) -> cluster::ClusterPane<'a> {
     cluster::ClusterPane {
         world: lab.world(),
         selected: lab.selected,
+        theme: &app.theme,
+        lang: app.lang,
+    }
+}
+
+fn clients_pane<'a>(app: &'a App, lab: &'a Lab) -> clients::ClientsPane<'a> {
+    clients::ClientsPane {
+        world: lab.world(),
+        selected: lab.client,
+        theme: &app.theme,
+        lang: app.lang,
+    }
+}
+
+fn metrics_pane<'a>(app: &'a App, lab: &'a Lab) -> metrics::MetricsPane<'a> {
+    metrics::MetricsPane {
+        lab,
         theme: &app.theme,
         lang: app.lang,
     }
@@ -169,32 +192,60 @@ fn lab_areas(app: &App, lab: &Lab, area: Rect) -> LabAreas {
         Constraint::Length(1),
     ])
     .areas(area);
-    let side_width = (body.width * 2 / 5).clamp(36, 64);
+    let metrics_beside = app.metrics && body.width * 9 / 20 >= METRICS_SIDE;
+    let side_width = if metrics_beside {
+        METRICS_SIDE
+    } else {
+        (body.width * 2 / 5).clamp(36, 64)
+    };
     let [left, right] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Length(side_width)]).areas(body);
-    let clients = clients::ClientsPane {
-        world,
-        theme: &app.theme,
-        lang: app.lang,
-    };
+    let clients = clients_pane(app, lab);
     let clients_height =
         (clients.lines(left.width.saturating_sub(2)).len() as u16 + 2).min(left.height / 3);
     let cluster_height = cluster_pane(app, lab).height_within(
         left.height.saturating_sub(clients_height + MIN_EVENTS),
         left.width,
     );
-    let [cluster, clients, events] = Layout::vertical([
+    let [cluster, clients, mut events] = Layout::vertical([
         Constraint::Length(cluster_height),
         Constraint::Length(clients_height),
         Constraint::Fill(1),
     ])
     .areas(left);
+    // Beside: between the narration (or the sandbox guide) and the ledger, at most half the column.
+    let metrics_height = if metrics_beside {
+        metrics_pane(app, lab).height().min(right.height / 2)
+    } else {
+        0
+    };
     // The ledger grows with the messages, but leaves a lesson's narration most of the column.
     let ledger_share = if lab.player().is_some() { 2 } else { 3 };
-    let ledger_height =
-        (world.messages().len() as u16 + 3).clamp(4, right.height * ledger_share / 5);
-    let [side, ledger] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(ledger_height)]).areas(right);
+    let ledger_pane = ledger::LedgerPane {
+        world,
+        theme: &app.theme,
+        lang: app.lang,
+    };
+    // Borders and a spare row.
+    let ledger_wanted = ledger_pane.rows_wanted(right.width.saturating_sub(2)) + 3;
+    let ledger_height = u16::try_from(ledger_wanted).unwrap_or(u16::MAX).clamp(
+        4,
+        right.height.saturating_sub(metrics_height) * ledger_share / 5,
+    );
+    let [side, beside, ledger] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(metrics_height),
+        Constraint::Length(ledger_height),
+    ])
+    .areas(right);
+    let metrics = if metrics_beside {
+        Some(beside)
+    } else if app.metrics {
+        // No room beside: the metrics take the event log's place until toggled off.
+        Some(std::mem::replace(&mut events, Rect::ZERO))
+    } else {
+        None
+    };
     LabAreas {
         top,
         chips,
@@ -203,6 +254,7 @@ fn lab_areas(app: &App, lab: &Lab, area: Rect) -> LabAreas {
         events,
         side,
         ledger,
+        metrics,
         footer,
     }
 }
@@ -214,13 +266,15 @@ fn render_lab(app: &App, lab: &Lab, area: Rect, buf: &mut Buffer) {
     top_bar::TopBar { app, lab }.render(areas.top, buf);
     top_bar::Chips { world, theme }.render(areas.chips, buf);
     cluster_pane(app, lab).render(areas.cluster, buf);
-    clients::ClientsPane { world, theme, lang }.render(areas.clients, buf);
-    events::EventLog {
-        sim: lab.session.sim(),
-        theme,
-        lang,
+    clients_pane(app, lab).render(areas.clients, buf);
+    if !areas.events.is_empty() {
+        events::EventLog {
+            sim: lab.session.sim(),
+            theme,
+            lang,
+        }
+        .render(areas.events, buf);
     }
-    .render(areas.events, buf);
     match lab.player() {
         Some(player) => narration::Narration {
             player,
@@ -232,6 +286,9 @@ fn render_lab(app: &App, lab: &Lab, area: Rect, buf: &mut Buffer) {
         None => narration::SandboxGuide { app, lab }.render(areas.side, buf),
     }
     ledger::LedgerPane { world, theme, lang }.render(areas.ledger, buf);
+    if let Some(rect) = areas.metrics {
+        metrics_pane(app, lab).render(rect, buf);
+    }
     footer::Footer { app }.render(areas.footer, buf);
 }
 

@@ -1,6 +1,6 @@
 //! The narration pane of a lesson: the beat's text, its prediction (asked before the decisive
 //! actions run, revealed after them), and the beat's checked expectations. In the sandbox the
-//! same place shows what to try and Kafka's health metrics.
+//! same place shows what to try.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -243,7 +243,7 @@ impl Widget for Narration<'_> {
     }
 }
 
-/// The sandbox's side pane: what to try, and Kafka's health metrics.
+/// The sandbox's side pane: what to try.
 pub struct SandboxGuide<'a> {
     pub app: &'a App,
     pub lab: &'a Lab,
@@ -274,8 +274,13 @@ impl Widget for SandboxGuide<'_> {
             KeyAction::ShutDown,
             KeyAction::Restart,
             KeyAction::CutOffOrHeal,
+            KeyAction::RackCutPower,
+            KeyAction::RackRestart,
+            KeyAction::RackCutOffOrHeal,
             KeyAction::KillProducer,
             KeyAction::KillConsumer,
+            KeyAction::SelectClient,
+            KeyAction::ToggleMetrics,
         ];
         let label_w = actions
             .iter()
@@ -284,7 +289,12 @@ impl Widget for SandboxGuide<'_> {
             .unwrap_or(1)
             + 1;
         for action in actions {
-            if action == KeyAction::KillConsumer && lab.world().consumers().is_empty() {
+            let pointless = match action {
+                KeyAction::KillConsumer => lab.world().consumers().is_empty(),
+                KeyAction::SelectClient => lab.client_count() < 2,
+                _ => !app.applies(action),
+            };
+            if pointless {
                 continue;
             }
             lines.extend(key_row(
@@ -294,14 +304,6 @@ impl Widget for SandboxGuide<'_> {
                 width,
                 theme,
             ));
-        }
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(lang.pick("Metrics", "指标"), theme.title));
-        for name in crate::sim::metrics::BROKER_METRICS {
-            let value = crate::sim::metrics::metric(lab.world(), lab.session.sim().events(), name)
-                .unwrap_or(0.0);
-            let style = if value > 0.0 { theme.warn } else { theme.dim };
-            lines.push(Line::styled(format!("{name} = {value}"), style));
         }
         for (line, row) in lines.into_iter().zip(inner.rows()) {
             line.render(row, buf);

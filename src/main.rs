@@ -323,9 +323,10 @@ fn direct(args: &[String], outer: &UiArgs) -> ExitCode {
         }
         Err(_) => {
             let lessons = bundled::all().unwrap_or_default();
-            let commands = ["run", "check", "list", "bench", "lesson", "sandbox"];
-            let names: Vec<&str> = commands
-                .into_iter()
+            let cli = <Cli as clap::CommandFactory>::command();
+            let names: Vec<&str> = cli
+                .get_subcommands()
+                .map(clap::Command::get_name)
                 .chain(lessons.iter().map(|l| l.id.as_str()))
                 .collect();
             let hint = load::suggest(word, &names)

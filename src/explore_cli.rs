@@ -20,7 +20,7 @@ pub struct ExploreArgs {
     #[command(flatten)]
     cluster: SandboxArgs,
     /// Messages the workload sends, one after the other.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     messages: u32,
     /// Process crashes (kill -9) a schedule may use.
     #[arg(long, default_value_t = 1)]
@@ -47,8 +47,12 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Worker threads (default: every core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+    /// Explore every state, even one equivalent to a state already explored (slower; confirms a
+    /// "no violation" without trusting the deduplication).
     #[arg(long)]
-    threads: Option<usize>,
+    no_dedup: bool,
     /// Write the counterexample as a lesson that replays it, one beat per fault.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -88,23 +92,28 @@ impl ExploreArgs {
     }
 
     fn options(&self) -> Result<Options, String> {
-        let seconds = |name: &str, s: f64| {
-            Duration::try_from_secs_f64(s)
-                .map_err(|_| format!("--{name} must be a number of seconds ≥ 0, found {s}"))
+        // A day is more than any search here needs, and keeps deadlines representable.
+        let seconds = |name: &str, s: f64| match Duration::try_from_secs_f64(s) {
+            Ok(d) if d <= Duration::from_secs(86_400) => Ok(d),
+            _ => Err(format!(
+                "--{name} must be between 0 and 86400 seconds, found {s}"
+            )),
         };
         Ok(Options {
-            threads: self.threads.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            }),
+            threads: self.threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+                usize::from,
+            ),
             seed: self.seed,
             random_time: seconds("random", self.random)?,
             random_runs: None,
             exhaustive_time: seconds("max-time", self.max_time)?,
+            dedup: !self.no_dedup,
         })
     }
 }
 
-/// `[#####-----] ≤1 of 2 faults · 1,234 states · 456 runs · 1.2M steps/s · 0.8 s` on stderr.
+/// `[#####-----] ≤1 of 2 faults · 1,234 decision points · 456 runs · 1.2M steps/s · 0.8 s` on stderr.
 fn draw_progress(progress: &Progress) {
     const WIDTH: u8 = 24;
     // `done` is a share in 0..=1, so the product fits a u8.
@@ -119,7 +128,7 @@ fn draw_progress(progress: &Progress) {
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "\r\x1b[2K[{}{}] {phase} · {} states · {} runs · {rate} steps/s · {:.1} s",
+        "\r\x1b[2K[{}{}] {phase} · {} decision points · {} runs · {rate} steps/s · {:.1} s",
         "#".repeat(filled),
         "-".repeat(width - filled),
         grouped(progress.states),
@@ -210,7 +219,7 @@ fn footer(summary: &Summary, options: &Options, lang: Lang) -> String {
     let rate = per_second(summary.steps, summary.elapsed);
     let searched = match lang {
         Lang::En => format!(
-            "searched: {} states ({} skipped as already explored), {} runs checked, {} engine steps in {:.2} s ({rate} steps/s on {} threads)",
+            "searched: {} decision points ({} skipped as already explored), {} runs checked, {} engine steps in {:.2} s ({rate} steps/s on {} threads)",
             grouped(summary.states),
             grouped(summary.skipped),
             grouped(summary.runs),
@@ -219,7 +228,7 @@ fn footer(summary: &Summary, options: &Options, lang: Lang) -> String {
             options.threads
         ),
         Lang::Zh => format!(
-            "搜索量：{} 个状态（其中 {} 个与已探索的等价而跳过），检查了 {} 次运行，{} 个引擎步骤，用时 {:.2} 秒（每秒 {rate} 步，{} 个线程）",
+            "搜索量：{} 个决策点（其中 {} 个与已探索的状态等价而跳过），检查了 {} 次运行，{} 个引擎步骤，用时 {:.2} 秒（每秒 {rate} 步，{} 个线程）",
             grouped(summary.states),
             grouped(summary.skipped),
             grouped(summary.runs),
@@ -256,7 +265,7 @@ fn json(summary: &Summary, setup: &Setup, bounds: &Bounds, options: &Options) ->
     let found = summary.found.as_ref().map(|f| {
         serde_json::json!({
             "phase": match f.phase { Phase::Exhaustive => "exhaustive".to_string(), Phase::Random { run } => format!("random #{run}") },
-            "violations": f.violations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "violations": explore::violation_texts(setup, f, Lang::En),
             "faults": f.plan.iter().map(|p| serde_json::json!({
                 "at_step": p.at,
                 "kind": format!("{:?}", p.fault.kind),
@@ -276,7 +285,7 @@ fn json(summary: &Summary, setup: &Setup, bounds: &Bounds, options: &Options) ->
             "depth": bounds.depth,
         },
         "found": found,
-        "states": summary.states,
+        "decision_points": summary.states,
         "skipped": summary.skipped,
         "runs": summary.runs,
         "steps": summary.steps,

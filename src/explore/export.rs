@@ -57,6 +57,9 @@ fn seconds(ms: Time) -> String {
     format!("{}.{:03} s", ms / 1000, ms % 1000)
 }
 
+/// Logs longer than this are abbreviated in words.
+const LONG_LOG: usize = 8;
+
 /// Each partition's leader, ISR and every replica's log, e.g.
 /// `orders-0: leader B1 (epoch 0), ISR {1,2,3}; B1 m1○ HW 0 · B2 (empty) HW 0`.
 /// `●` on disk, `○` only in the page cache.
@@ -80,20 +83,27 @@ pub fn state_words(world: &World, lang: Lang) -> String {
         };
         let _ = write!(out, "{}: {leader}{comma}ISR {}", p.name, c.isr);
         for r in &p.replicas {
-            let cells: Vec<String> = r
-                .log
-                .records()
-                .iter()
-                .enumerate()
-                .map(|(offset, record)| {
-                    let disk = if (offset as u64) < r.log.durable_end() {
-                        '●'
-                    } else {
-                        '○'
-                    };
-                    format!("{}{disk}", world.messages()[record.message.index()].name)
-                })
-                .collect();
+            let cell = |offset: usize| {
+                let record = r.log.records().get(offset).expect("within the log");
+                let disk = if (offset as u64) < r.log.durable_end() {
+                    '●'
+                } else {
+                    '○'
+                };
+                format!("{}{disk}", world.messages()[record.message.index()].name)
+            };
+            // Long logs show their first and last records: the ends are where losses happen.
+            let len = r.log.records().len();
+            let cells: Vec<String> = if len <= LONG_LOG {
+                (0..len).map(cell).collect()
+            } else {
+                let (head, tail) = (LONG_LOG / 2, len - LONG_LOG / 2);
+                (0..head)
+                    .map(cell)
+                    .chain([format!("… ({len})")])
+                    .chain((tail..len).map(cell))
+                    .collect()
+            };
             let log = if cells.is_empty() {
                 pick(lang, "(empty)".into(), "空".into())
             } else {
@@ -134,6 +144,7 @@ fn is_key_event(kind: &EventKind) -> bool {
             | EventKind::Appended { .. }
             | EventKind::FetchApplied { .. }
             | EventKind::DuplicateBatch { .. }
+            | EventKind::SendAppended { .. }
             | EventKind::BatchAcked { .. }
             | EventKind::BatchFailed { .. }
             | EventKind::SendFailed { .. }
@@ -180,6 +191,16 @@ fn violation_words(world: &World, violation: &Violation, lang: Lang) -> String {
             })
         }
     }
+}
+
+/// What a counterexample breaks, one sentence per violation, with message names.
+pub fn violation_texts(setup: &Setup, found: &Found, lang: Lang) -> Vec<String> {
+    let (run, violations) =
+        drive(setup, &found.bounds, &found.plan, false).expect("the setup ran before");
+    violations
+        .iter()
+        .map(|v| violation_words(&run.world, v, lang))
+        .collect()
 }
 
 /// A recorded run replayed through a `Sim`, split where faults strike.

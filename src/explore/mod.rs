@@ -25,7 +25,7 @@ use rand_core::{Rng, SeedableRng};
 use crate::sim::Setup;
 use crate::sim::invariants::Violation;
 
-pub use export::{lesson, lesson_source, words};
+pub use export::{lesson, lesson_source, violation_texts, words};
 pub use run::{Bounds, Budget, Fault, FaultKind, Input, Planned, Recovery, Run, Workload, drive};
 
 /// How a search runs.
@@ -41,10 +41,12 @@ pub struct Options {
     pub random_runs: Option<u64>,
     /// Wall-clock limit of the exhaustive phase; past it the search says it did not finish.
     pub exhaustive_time: Duration,
+    /// Skip states equivalent to ones already explored (`World::fingerprint`).
+    pub dedup: bool,
 }
 
 /// Which phase found a counterexample.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     Exhaustive,
     /// The random schedule with this index (reproducible with the same seed).
@@ -61,13 +63,15 @@ pub struct Found {
     /// The bounds the schedule runs under (its depth matters for the replay).
     pub bounds: Bounds,
     pub phase: Phase,
+    /// The fingerprint of the world at the end of the run, for checking a replay.
+    pub end_state: u64,
 }
 
 /// What a search did.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub found: Option<Found>,
-    /// States (decision points) the exhaustive phase visited.
+    /// Decision points the exhaustive phase visited (a run passes one before each engine step).
     pub states: u64,
     /// States it skipped because an equivalent one was already explored.
     pub skipped: u64,
@@ -96,6 +100,7 @@ pub struct Progress {
 
 /// Counters and the deduplication table, shared by the workers.
 struct Shared {
+    dedup: bool,
     /// Fingerprint → the most decision points left with which that state was explored.
     seen: Vec<Mutex<HashMap<u64, u32>>>,
     states: AtomicU64,
@@ -112,8 +117,9 @@ struct Shared {
 const SHARDS: usize = 64;
 
 impl Shared {
-    fn new() -> Shared {
+    fn new(dedup: bool) -> Shared {
         Shared {
+            dedup,
             seen: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             states: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
@@ -169,12 +175,11 @@ impl Shared {
         found
             .iter()
             .min_by_key(|f| {
-                let key: Vec<(u32, String)> = f
-                    .plan
-                    .iter()
-                    .map(|p| (p.at, format!("{:?}", p.fault)))
-                    .collect();
-                (f.plan.len(), f.plan.last().map_or(0, |p| p.at), key)
+                (
+                    f.plan.len(),
+                    f.plan.last().map_or(0, |p| p.at),
+                    f.plan.clone(),
+                )
             })
             .cloned()
     }
@@ -206,13 +211,14 @@ fn search(mut run: Run, bounds: &Bounds, choices: &[Recovery], shared: &Shared) 
                 violations,
                 bounds: *bounds,
                 phase: Phase::Exhaustive,
+                end_state: run.world.fingerprint(),
             });
             return;
         }
         // A schedule whose faults all come after the shortest counterexample's cannot beat it.
         let worth_branching = run.steps <= shared.best.load(Ordering::Relaxed);
         if run.can_branch(bounds.depth) && worth_branching {
-            if !shared.first_visit(run.fingerprint(), bounds.depth - run.steps) {
+            if shared.dedup && !shared.first_visit(run.fingerprint(), bounds.depth - run.steps) {
                 shared.skipped.fetch_add(1, Ordering::Relaxed);
                 shared.steps.fetch_add(run.work, Ordering::Relaxed);
                 return;
@@ -233,6 +239,7 @@ fn search(mut run: Run, bounds: &Bounds, choices: &[Recovery], shared: &Shared) 
     shared.steps.fetch_add(run.work, Ordering::Relaxed);
     if !violations.is_empty() {
         shared.report(Found {
+            end_state: run.world.fingerprint(),
             plan: run.plan,
             violations,
             bounds: *bounds,
@@ -263,39 +270,45 @@ fn spine_tasks(setup: &Setup, bounds: &Bounds, choices: &[Recovery]) -> Result<V
     Ok(tasks)
 }
 
-/// Runs `work` on every item with `threads` workers, calling `tick` about ten times a second with
-/// the share done.
+/// How often a running search reports progress.
+const TICK: Duration = Duration::from_millis(20);
+
+/// Runs `worker` on `threads` threads, calling `tick` every `TICK` until they are all done.
+fn with_workers(threads: usize, worker: impl Fn() + Sync, mut tick: impl FnMut()) {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1)).map(|_| scope.spawn(&worker)).collect();
+        while workers.iter().any(|w| !w.is_finished()) {
+            tick();
+            std::thread::sleep(TICK);
+        }
+    });
+    tick();
+}
+
+/// Runs `work` on every item with `threads` workers, calling `tick` with the share done.
 fn in_parallel<T: Send>(
     items: Vec<T>,
     threads: usize,
     work: impl Fn(T) + Sync,
     mut tick: impl FnMut(f64),
 ) {
-    let total = items.len().max(1);
-    let queue = Mutex::new(items.into_iter().enumerate());
+    let total = items.len() as u64;
+    let queue = Mutex::new(items.into_iter());
     let done = AtomicU64::new(0);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                scope.spawn(|| {
-                    loop {
-                        let next = queue
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .next();
-                        let Some((_, item)) = next else { break };
-                        work(item);
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                })
-            })
-            .collect();
-        while workers.iter().any(|w| !w.is_finished()) {
-            tick(ratio(done.load(Ordering::Relaxed), total as u64));
-            std::thread::sleep(Duration::from_millis(100));
+    let worker = || {
+        loop {
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            let Some(item) = next else { break };
+            work(item);
+            done.fetch_add(1, Ordering::Relaxed);
         }
+    };
+    with_workers(threads, worker, || {
+        tick(ratio(done.load(Ordering::Relaxed), total));
     });
-    tick(1.0);
 }
 
 #[allow(clippy::cast_precision_loss)] // counters far below 2^52
@@ -418,6 +431,7 @@ fn shrink(setup: &Setup, found: Found) -> Found {
         match drive(setup, &best.bounds, &plan, false) {
             Ok((run, violations)) if !violations.is_empty() => {
                 best = Found {
+                    end_state: run.world.fingerprint(),
                     plan: run.plan,
                     violations,
                     ..best
@@ -440,17 +454,16 @@ fn randomised(
 ) -> u64 {
     let next = AtomicU64::new(0);
     let lowest_found = AtomicU64::new(u64::MAX);
-    let deadline = Instant::now() + options.random_time;
+    // A deadline beyond what `Instant` can hold is no deadline.
+    let deadline = Instant::now().checked_add(options.random_time);
     let limit = options.random_runs.unwrap_or(u64::MAX);
     let found: Mutex<Option<Found>> = Mutex::new(None);
     let worker = || {
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
             // Lower indices always finish, so the counterexample reported does not depend on timing.
-            if index >= limit
-                || index > lowest_found.load(Ordering::Relaxed)
-                || Instant::now() >= deadline
-            {
+            let late = deadline.is_some_and(|d| Instant::now() >= d);
+            if index >= limit || index > lowest_found.load(Ordering::Relaxed) || late {
                 break;
             }
             let (random_bounds, plan) = random_plan(setup, bounds, options.seed, index);
@@ -459,31 +472,35 @@ fn randomised(
             };
             shared.runs.fetch_add(1, Ordering::Relaxed);
             shared.steps.fetch_add(run.work, Ordering::Relaxed);
-            if !violations.is_empty() && index < lowest_found.fetch_min(index, Ordering::Relaxed) {
-                *found
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Found {
+            if violations.is_empty() {
+                continue;
+            }
+            lowest_found.fetch_min(index, Ordering::Relaxed);
+            let mut found = found
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Decided under the lock, so a slower thread cannot replace a lower index.
+            if found
+                .as_ref()
+                .is_none_or(|f| f.phase > Phase::Random { run: index })
+            {
+                *found = Some(Found {
                     plan: run.plan,
                     violations,
                     bounds: random_bounds,
                     phase: Phase::Random { run: index },
+                    end_state: run.world.fingerprint(),
                 });
             }
         }
     };
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..options.threads.max(1))
-            .map(|_| scope.spawn(worker))
-            .collect();
-        while workers.iter().any(|w| !w.is_finished()) {
-            let time_share =
-                started.elapsed().as_secs_f64() / options.random_time.as_secs_f64().max(1e-9);
-            let run_share = options
-                .random_runs
-                .map_or(0.0, |n| ratio(next.load(Ordering::Relaxed), n));
-            progress(&shared.progress(None, time_share.max(run_share).min(1.0), started));
-            std::thread::sleep(Duration::from_millis(100));
-        }
+    let time_limit = options.random_time.as_secs_f64().max(1e-9);
+    with_workers(options.threads, worker, || {
+        let time_share = started.elapsed().as_secs_f64() / time_limit;
+        let run_share = options
+            .random_runs
+            .map_or(0.0, |n| ratio(next.load(Ordering::Relaxed), n));
+        progress(&shared.progress(None, time_share.max(run_share).min(1.0), started));
     });
     if let Some(found) = found
         .into_inner()
@@ -523,16 +540,16 @@ pub fn explore(
     mut progress: impl FnMut(&Progress),
 ) -> Result<Summary, String> {
     let started = Instant::now();
-    let shared = Shared::new();
+    let shared = Shared::new(options.dedup);
     exhaustive(setup, bounds, options, &shared, started, &mut progress)?;
     let mut summary = Summary {
         exhaustive_done: !shared.stop.load(Ordering::Relaxed),
         ..Summary::default()
     };
-    if shared.shortest().is_none()
-        && (options.random_runs != Some(0))
+    let random_phase = options.random_runs != Some(0)
         && !options.random_time.is_zero()
-    {
+        && bounds.budget.total() > 0;
+    if shared.shortest().is_none() && random_phase {
         let phase_start = Instant::now();
         summary.random_runs =
             randomised(setup, bounds, options, &shared, phase_start, &mut progress);

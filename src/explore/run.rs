@@ -7,7 +7,7 @@ use crate::sim::cluster::{CutScope, ProcessState};
 use crate::sim::invariants::{self, Violation};
 use crate::sim::ledger::Verdict;
 use crate::sim::message::SendStatus;
-use crate::sim::{BrokerId, Command, ProducerId, Setup, Time, World};
+use crate::sim::{BrokerId, Command, MessageId, ProducerId, Setup, Time, World};
 
 /// Simulated time after which a run ends even if it never settles (producers give up after
 /// `delivery.timeout.ms`, two minutes by default, so a workload is always resolved by then).
@@ -17,27 +17,27 @@ const WORKLOAD_LIMIT_MS: Time = 300_000;
 /// catching up and rejoining the ISR take seconds; a minute leaves room to spare.
 pub const SETTLE_MS: Time = 60_000;
 
-/// A fault the explorer can inject.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+/// A fault the explorer can inject (in the order ties between equal schedules are broken).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
     Crash,
     PowerCut,
     CutOff,
 }
 
-/// When a broker hit by a fault comes back.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+/// When a broker hit by a fault comes back, simplest first.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Recovery {
     /// At once: a bounce (what KIP-101's first scenario needs).
     Immediately,
-    /// After this many simulated milliseconds.
-    After(Time),
     /// Only when everything is brought back at the end of the run.
     AtEnd,
+    /// After this many simulated milliseconds.
+    After(Time),
 }
 
 /// One fault with its target and its recovery.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Fault {
     pub kind: FaultKind,
     pub broker: BrokerId,
@@ -87,7 +87,7 @@ impl Budget {
 }
 
 /// A fault planned at a decision point (the number of engine steps run before it).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Planned {
     pub at: u32,
     pub fault: Fault,
@@ -138,10 +138,12 @@ pub struct Run {
     pub plan: Vec<Planned>,
     /// Faults that may still be injected, whatever their kind.
     faults_left: u32,
-    /// Recoveries still to come, in time order.
-    recoveries: Vec<(Time, Command)>,
+    /// Recoveries still to come, in time order, with the fault each undoes.
+    recoveries: Vec<(Time, Fault)>,
     /// Every input, when the run is being recorded.
     pub record: Option<Vec<Input>>,
+    /// The workload's latest message.
+    last_sent: Option<MessageId>,
     workload: Workload,
 }
 
@@ -149,6 +151,12 @@ impl Run {
     pub fn new(setup: &Setup, bounds: &Bounds, record: bool) -> Result<Run, String> {
         if setup.producers.is_empty() {
             return Err("the setup has no producer to send the workload through".to_string());
+        }
+        if setup.producers.iter().any(|p| p.send_every_ms.is_some()) {
+            return Err(
+                "a producer of the setup sends on its own (send_every_ms): the explorer's workload must be the only sender"
+                    .to_string(),
+            );
         }
         let world = World::new(setup).map_err(|e| e.to_string())?;
         Ok(Run {
@@ -161,6 +169,7 @@ impl Run {
             faults_left: bounds.faults,
             recoveries: Vec::new(),
             record: record.then(Vec::new),
+            last_sent: None,
             workload: bounds.workload,
         })
     }
@@ -192,10 +201,11 @@ impl Run {
         }
     }
 
+    /// Whether the workload's latest message is acknowledged or has failed.
     fn last_resolved(&self) -> bool {
-        self.world.messages().last().is_none_or(|m| {
+        self.last_sent.is_none_or(|m| {
             !matches!(
-                m.status,
+                self.world.messages()[m.index()].status,
                 SendStatus::Queued | SendStatus::Buffered | SendStatus::InFlight
             )
         })
@@ -214,6 +224,7 @@ impl Run {
                 name: Some(format!("m{}", self.produced)),
                 partition: None,
             });
+            self.last_sent = self.world.messages().last().map(|m| m.id);
         }
     }
 
@@ -223,9 +234,9 @@ impl Run {
             if self.world.next_due().is_some_and(|next| next < at) {
                 return;
             }
-            let (at, command) = self.recoveries.remove(0);
+            let (at, fault) = self.recoveries.remove(0);
             self.run_to(at);
-            self.recover(command);
+            self.recover(fault.recovery_command());
         }
     }
 
@@ -294,8 +305,7 @@ impl Run {
             Recovery::After(delay) => {
                 let at = self.world.now() + delay;
                 let index = self.recoveries.partition_point(|&(t, _)| t <= at);
-                self.recoveries
-                    .insert(index, (at, fault.recovery_command()));
+                self.recoveries.insert(index, (at, fault));
             }
             Recovery::AtEnd => {}
         }
@@ -354,8 +364,8 @@ impl Run {
             self.produced,
         )
             .hash(&mut h);
-        for (at, command) in &self.recoveries {
-            (at - self.world.now(), format!("{command:?}")).hash(&mut h);
+        for (at, fault) in &self.recoveries {
+            (at - self.world.now(), fault).hash(&mut h);
         }
         h.finish()
     }
@@ -363,8 +373,8 @@ impl Run {
     /// Brings every broker back, lets the cluster settle, and checks what must hold at the end.
     pub fn end(&mut self) -> Vec<Violation> {
         self.note(Input::EndPhase);
-        for (_, command) in std::mem::take(&mut self.recoveries) {
-            self.recover(command);
+        for (_, fault) in std::mem::take(&mut self.recoveries) {
+            self.recover(fault.recovery_command());
         }
         let brokers: Vec<(BrokerId, bool, bool)> = self
             .world

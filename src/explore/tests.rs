@@ -13,6 +13,7 @@ fn options() -> Options {
         random_time: Duration::ZERO,
         random_runs: Some(0),
         exhaustive_time: Duration::from_secs(3600),
+        dedup: true,
     }
 }
 
@@ -206,4 +207,73 @@ fn the_random_phase_finds_the_acks_one_loss_and_shrinks_it_to_one_fault() {
         again.plan, found.plan,
         "the lowest failing index wins, whatever the threads did"
     );
+}
+
+#[test]
+fn a_reported_schedule_replays_to_the_very_state_the_search_ended_in() {
+    // The first recovers at once, the second after a delay (a `RunTo` in the replay).
+    for (setup, budget) in [
+        (kip101(TruncationRule::HighWatermark), crashes(2)),
+        (cluster(3, 3, 1, Acks::One), crashes(1)),
+    ] {
+        let b = bounds(&setup, 2, budget);
+        let found = explore(&setup, &b, &options(), |_| {})
+            .expect("runs")
+            .found
+            .expect("found");
+        let (run, violations) = drive(&setup, &found.bounds, &found.plan, true).expect("runs");
+        assert_eq!(run.world.fingerprint(), found.end_state);
+        assert_eq!(violations, found.violations);
+    }
+}
+
+#[test]
+fn deduplication_does_not_change_what_is_found() {
+    let setup = kip101(TruncationRule::HighWatermark);
+    let b = bounds(&setup, 1, crashes(2));
+    let with = explore(&setup, &b, &options(), |_| {}).expect("runs");
+    let without = explore(
+        &setup,
+        &b,
+        &Options {
+            dedup: false,
+            ..options()
+        },
+        |_| {},
+    )
+    .expect("runs");
+    assert_eq!(with.found.map(|f| f.plan), without.found.map(|f| f.plan));
+    assert_eq!(without.skipped, 0);
+}
+
+#[test]
+fn the_random_phase_reports_the_same_schedule_on_one_thread_or_two() {
+    let setup = cluster(3, 3, 1, Acks::One);
+    let b = Bounds {
+        depth: 1,
+        ..bounds(
+            &setup,
+            1,
+            Budget {
+                crashes: 2,
+                power_cuts: 1,
+                cuts: 0,
+            },
+        )
+    };
+    let run = |threads| {
+        let opts = Options {
+            threads,
+            random_time: Duration::from_secs(3600),
+            random_runs: Some(500),
+            ..options()
+        };
+        explore(&setup, &b, &opts, |_| {})
+            .expect("runs")
+            .found
+            .map(|f| (f.phase, f.plan))
+    };
+    let one = run(1);
+    assert!(one.is_some());
+    assert_eq!(one, run(2));
 }

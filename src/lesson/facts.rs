@@ -75,6 +75,7 @@ impl Refs<'_> {
                 .iter()
                 .filter_map(|b| b.rack.as_deref())
                 .collect();
+            racks.sort_unstable();
             racks.dedup();
             return Err(if racks.is_empty() {
                 format!(

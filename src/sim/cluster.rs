@@ -37,6 +37,18 @@ pub enum CutScope {
     Brokers,
 }
 
+impl CutScope {
+    /// Whether a cut of this scope includes every link a cut of `other` does.
+    pub fn covers(self, other: CutScope) -> bool {
+        let width = |scope| match scope {
+            CutScope::Brokers => 0,
+            CutScope::Cluster => 1,
+            CutScope::Everyone => 2,
+        };
+        width(self) >= width(other)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broker {
     pub id: BrokerId,

@@ -145,6 +145,7 @@ impl World {
                 record.recovering = true;
                 self.emit(EventKind::IsrChanged {
                     partition,
+                    leader: Some(leader),
                     from: old.isr,
                     to: BrokerSet::of([leader]),
                     reason: IsrReason::UncleanElection,
@@ -187,6 +188,7 @@ impl World {
             return false;
         }
         let from = record.isr;
+        let leader = record.leader;
         record.isr = isr;
         record.partition_epoch += 1;
         if record.recovering && reason == IsrReason::FollowerCaughtUp {
@@ -194,6 +196,7 @@ impl World {
         }
         self.emit(EventKind::IsrChanged {
             partition,
+            leader,
             from,
             to: isr,
             reason,

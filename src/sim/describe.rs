@@ -295,6 +295,7 @@ pub fn describe(kind: &EventKind, names: &impl Names, lang: Lang) -> String {
             from,
             to,
             reason,
+            ..
         } => {
             let why = match (zh, reason) {
                 (false, IsrReason::FollowerLagging) => {

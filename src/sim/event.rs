@@ -249,6 +249,8 @@ pub enum EventKind {
     },
     IsrChanged {
         partition: PartitionId,
+        /// The leader when the change was made (the requester of a leader-driven change).
+        leader: Option<BrokerId>,
         from: BrokerSet,
         to: BrokerSet,
         reason: IsrReason,

@@ -26,6 +26,8 @@ pub enum FaultError {
     NotCutOff { broker: BrokerId },
     #[error("there is no broker {broker}")]
     NoSuchBroker { broker: BrokerId },
+    #[error("{broker} has not lost power")]
+    HasPower { broker: BrokerId },
     #[error("no broker has broker.rack={rack:?}")]
     NoSuchRack { rack: String },
     #[error("{fault} changes nothing in rack {rack:?}: {why}")]
@@ -42,12 +44,14 @@ pub enum FaultError {
 pub enum RackFault {
     /// The rack's power feed fails: every machine in it loses power.
     CutPower,
-    /// Power comes back: every stopped broker in the rack restarts.
+    /// Power comes back: every powered-off broker in the rack starts (a broker stopped for another
+    /// reason, a crash or a shutdown, stays down).
     Restart,
     /// The top-of-rack switch fails: every broker in the rack is cut off from everyone, rack-mates
-    /// included (so no leader inside the rack keeps replicating to a rack-mate).
+    /// included (so no leader inside the rack keeps replicating to a rack-mate). A rack that keeps
+    /// its internal links but loses its uplink is not modelled.
     CutOff,
-    /// The switch is back.
+    /// The switch is back: every cut-off broker in the rack is reconnected.
     Heal,
 }
 
@@ -150,12 +154,11 @@ impl World {
             match fault {
                 RackFault::CutPower => (b.process == ProcessState::PoweredOff)
                     .then_some(FaultError::NotRunning { broker }),
-                RackFault::Restart => b
-                    .is_running()
-                    .then_some(FaultError::AlreadyRunning { broker }),
+                RackFault::Restart => (b.process != ProcessState::PoweredOff)
+                    .then_some(FaultError::HasPower { broker }),
                 RackFault::CutOff => b
                     .cut_off
-                    .is_some()
+                    .is_some_and(|c| c.covers(CutScope::Everyone))
                     .then_some(FaultError::AlreadyCutOff { broker }),
                 RackFault::Heal => b
                     .cut_off
@@ -338,7 +341,12 @@ impl World {
     /// Cuts a broker off the network.
     pub fn cut_off(&mut self, broker: BrokerId, scope: CutScope) -> Result<(), FaultError> {
         self.check_broker(broker)?;
-        if self.brokers[broker.index()].cut_off.is_some() {
+        // A wider cut replaces a narrower one (a broker cut off from the other brokers whose whole
+        // rack then loses its switch is cut off from everyone).
+        if self.brokers[broker.index()]
+            .cut_off
+            .is_some_and(|current| current.covers(scope))
+        {
             return Err(FaultError::AlreadyCutOff { broker });
         }
         self.brokers[broker.index()].cut_off = Some(scope);

@@ -1,14 +1,16 @@
 //! Kafka's own metrics, computed from engine state and events under Kafka's names.
 //!
 //! Gauges read the current state (`ReplicaManager`, `KafkaController`, the clients' metrics);
-//! rates count events over the last simulated minute, as Kafka's meters report a one-minute rate.
+//! rates count events over the last simulated minute. (Kafka's meters report an exponentially
+//! weighted one-minute rate; a plain 60 s window is easier to read step by step and agrees with it
+//! once the rate is steady.)
 //! A metric is named alone for the whole cluster (`UnderReplicatedPartitions`) or with a scope
 //! after a colon (`UnderReplicatedPartitions:B1`, `record-error-rate:P1`, `records-lag-max:C1`).
 
 use serde::Serialize;
 
 use super::cluster::Partition;
-use super::event::{Event, EventKind};
+use super::event::{Event, EventKind, IsrReason, KafkaError};
 use super::types::{BrokerId, Time};
 use super::world::World;
 
@@ -111,9 +113,7 @@ fn broker_metric(
     };
     let recent = window(world, events);
     let rate_of = |f: &dyn Fn(&EventKind) -> u64| rate(recent.iter().map(|e| f(&e.kind)).sum());
-    let leader_now =
-        |partition: super::types::PartitionId| world.partition(partition).controller.leader;
-    let mine = |partition| broker.is_none_or(|b| leader_now(partition) == Some(b));
+    let mine = |leader: Option<BrokerId>| broker.is_none_or(|b| leader == Some(b));
     Some(match name {
         // `ReplicaManager.UnderReplicatedPartitions`, reported by each partition's leader.
         "UnderReplicatedPartitions" => gauge(&|p| p.controller.isr.len() < p.assignment.len()),
@@ -128,31 +128,31 @@ fn broker_metric(
                 .filter(|p| p.controller.leader.is_none())
                 .count(),
         ),
+        // Marked by the leader for its own AlterPartition (`Partition.handleAlterPartitionUpdate`),
+        // not when the controller removes a fenced or shut-down broker.
         "IsrShrinksPerSec" => rate_of(&|k| match *k {
             EventKind::IsrChanged {
-                partition,
-                from,
-                to,
+                leader,
+                reason: IsrReason::FollowerLagging,
                 ..
-            } if to.len() < from.len() && mine(partition) => 1,
+            } if mine(leader) => 1,
             _ => 0,
         }),
         "IsrExpandsPerSec" => rate_of(&|k| match *k {
             EventKind::IsrChanged {
-                partition,
-                from,
-                to,
+                leader,
+                reason: IsrReason::FollowerCaughtUp,
                 ..
-            } if to.len() > from.len() && mine(partition) => 1,
+            } if mine(leader) => 1,
             _ => 0,
         }),
+        // `ReplicaManager.appendToLocalLog` marks it for unexpected append errors such as
+        // NOT_ENOUGH_REPLICAS or a sequence error, not for NOT_LEADER_OR_FOLLOWER, and not when an
+        // acks=all request later times out in purgatory.
         "FailedProduceRequestsPerSec" => rate_of(&|k| match *k {
-            EventKind::ProduceRejected { broker: b, .. } if broker.is_none_or(|x| x == b) => 1,
-            EventKind::ProduceCompleted {
-                leader,
-                error: Some(_),
-                ..
-            } if broker.is_none_or(|x| x == leader) => 1,
+            EventKind::ProduceRejected {
+                broker: b, error, ..
+            } if error != KafkaError::NotLeaderOrFollower && mine(Some(b)) => 1,
             _ => 0,
         }),
         "LeaderElectionRateAndTimeMs" if broker.is_none() => {
@@ -220,9 +220,12 @@ fn consumer_metric(world: &World, name: &str, consumer: super::types::ConsumerId
         )
     };
     Some(match name {
-        // `records-lag-max`: how far the position is behind the HW, worst partition.
+        // `records-lag-max`: how far the position is behind the HW, worst partition. The client
+        // uses the HW of its last fetch; here it is the leader's HW now, which is what that fetch
+        // would say.
         "records-lag-max" => lags(&|p| c.positions.get(&p).map(|pos| pos.offset)),
-        // How far the group's committed offset is behind the HW, worst partition.
+        // Not a client metric: the LAG that `kafka-consumer-groups --describe` prints (HW minus the
+        // group's committed offset), worst partition.
         "committed-offset-lag" => lags(&|p| world.coordinator().committed(&c.group, p)),
         _ => return None,
     })
@@ -308,8 +311,35 @@ mod tests {
             0.0
         );
         assert_eq!(value(&lab, "UnderMinIsrPartitionCount"), 0.0);
+        assert_eq!(
+            value(&lab, "IsrShrinksPerSec"),
+            0.0,
+            "the controller fenced the follower: the leader marks nothing"
+        );
+    }
+
+    #[test]
+    fn a_lagging_follower_is_a_shrink_of_its_leader_and_the_rate_forgets_it_after_a_minute() {
+        let mut lab = Lab::new(&setup(3, 3, 2, Acks::All));
+        lab.produce("m1");
+        lab.run_until_acked("m1");
+        let leader = lab.leader().expect("leader");
+        // Cut off from the other brokers only: it still heartbeats, so the leader, not the
+        // controller, drops it after replica.lag.time.max.ms.
+        let follower = (1..=3)
+            .find(|&n| crate::sim::testkit::b(n) != leader)
+            .expect("follower");
+        lab.cut_off(follower, crate::sim::cluster::CutScope::Brokers);
+        lab.produce("m2");
+        lab.run_until("ISR shrinks", |w| {
+            w.partition(crate::sim::testkit::P0).controller.isr.len() == 2
+        });
         assert_eq!(value(&lab, "IsrShrinksPerSec"), 1.0 / 60.0);
-        // The rate forgets the shrink once it is a minute old.
+        assert_eq!(
+            value(&lab, &format!("IsrShrinksPerSec:{leader}")),
+            1.0 / 60.0
+        );
+        assert_eq!(value(&lab, &format!("IsrShrinksPerSec:B{follower}")), 0.0);
         lab.run_for(RATE_WINDOW_MS + 1);
         assert_eq!(value(&lab, "IsrShrinksPerSec"), 0.0);
         assert_eq!(value(&lab, "UnderReplicatedPartitions"), 1.0);

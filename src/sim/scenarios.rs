@@ -797,3 +797,40 @@ fn rack_faults_name_the_rack_and_refuse_when_nothing_changes() {
     lab.apply(&cut(RackFault::Heal));
     assert!(lab.world().brokers().iter().all(|b| b.cut_off.is_none()));
 }
+
+#[test]
+fn a_rack_switch_failure_widens_an_earlier_partial_cut_and_power_returns_only_to_powered_off_brokers()
+ {
+    let mut lab = racked(false);
+    let rack = |fault| Command::Rack {
+        rack: "a".to_string(),
+        fault,
+    };
+    lab.cut_off(1, CutScope::Brokers);
+    lab.apply(&rack(RackFault::CutOff));
+    assert_eq!(lab.world().brokers()[0].cut_off, Some(CutScope::Everyone));
+    lab.run_until("B1 fenced", |w| w.brokers()[0].fenced);
+    lab.apply(&rack(RackFault::Heal));
+    lab.crash(2);
+    lab.power_cut(1);
+    lab.apply(&rack(RackFault::Restart));
+    let process = |lab: &Lab, n: usize| lab.world().brokers()[n].process;
+    assert_eq!(
+        process(&lab, 0),
+        ProcessState::Running,
+        "power is back for B1"
+    );
+    assert_eq!(
+        process(&lab, 1),
+        ProcessState::Crashed,
+        "B2 crashed on its own: it stays down"
+    );
+    let again = lab
+        .sim
+        .apply(rack(RackFault::Restart))
+        .expect_err("nothing is powered off");
+    assert_eq!(
+        again.to_string(),
+        "restarting a rack changes nothing in rack \"a\": B1 has not lost power"
+    );
+}

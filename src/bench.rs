@@ -444,12 +444,43 @@ pub fn table(report: &BenchReport) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<name_w$} {:>14.3} {:<9} {} {verdict}",
+            "{:<name_w$} {:>14} {:<9} {} {verdict}",
             f.name,
-            f.value,
+            readable(f.value),
             f.unit,
             f.goal.as_deref().unwrap_or("")
         );
     }
     out
+}
+
+/// A figure as people read it: `5 312 004` for rates, `0.412` for milliseconds.
+fn readable(value: f64) -> String {
+    if value < 1_000.0 {
+        return format!("{value:.3}");
+    }
+    // Rates are whole numbers of events; group their digits like the goals are written.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let digits = (value.round() as u64).to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn rates_are_grouped_and_small_figures_keep_three_decimals() {
+        assert_eq!(readable(5_312_004.4), "5 312 004");
+        assert_eq!(readable(1_000.0), "1 000");
+        assert_eq!(readable(0.41234), "0.412");
+        assert_eq!(readable(155.9), "155.900");
+    }
 }

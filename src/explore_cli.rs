@@ -186,31 +186,19 @@ fn header(setup: &Setup, bounds: &Bounds, lang: Lang) -> String {
         .producers
         .first()
         .map_or(String::new(), |p| format!(" · acks={}", p.acks));
-    let b = bounds.budget;
+    let (brokers, topics, era) = (setup.brokers, topics.join(", "), setup.era.label());
+    let (messages, faults, depth) = (bounds.workload.messages, bounds.faults, bounds.depth);
+    let Budget {
+        crashes,
+        power_cuts,
+        cuts,
+    } = bounds.budget;
     match lang {
         Lang::En => format!(
-            "cluster: {} brokers · {}{acks} · {}\nbounds:  {} message(s) · up to {} fault(s): {} crash(es), {} power cut(s), {} network cut(s) · within the first {} engine steps\n",
-            setup.brokers,
-            topics.join(", "),
-            setup.era.label(),
-            bounds.workload.messages,
-            bounds.faults,
-            b.crashes,
-            b.power_cuts,
-            b.cuts,
-            bounds.depth
+            "cluster: {brokers} brokers · {topics}{acks} · {era}\nbounds:  {messages} message(s) · up to {faults} fault(s): {crashes} crash(es), {power_cuts} power cut(s), {cuts} network cut(s) · within the first {depth} engine steps\n"
         ),
         Lang::Zh => format!(
-            "集群：{} 个 broker · {}{acks} · {}\n范围：{} 条消息 · 最多 {} 次故障：进程崩溃 {}、断电 {}、断网 {} · 故障只发生在前 {} 个引擎步骤内\n",
-            setup.brokers,
-            topics.join(", "),
-            setup.era.label(),
-            bounds.workload.messages,
-            bounds.faults,
-            b.crashes,
-            b.power_cuts,
-            b.cuts,
-            bounds.depth
+            "集群：{brokers} 个 broker · {topics}{acks} · {era}\n范围：{messages} 条消息 · 最多 {faults} 次故障：进程崩溃 {crashes}、断电 {power_cuts}、断网 {cuts} · 故障只发生在前 {depth} 个引擎步骤内\n"
         ),
     }
 }

@@ -404,25 +404,6 @@ fn command_action(command: &Command) -> Action {
     }
 }
 
-/// Message names in a replica's log, in offset order.
-fn log_names(
-    world: &World,
-    broker: crate::sim::BrokerId,
-    partition: crate::sim::PartitionId,
-) -> Vec<String> {
-    world
-        .partition(partition)
-        .replica(broker)
-        .map(|r| {
-            r.log
-                .records()
-                .iter()
-                .map(|rec| world.messages()[rec.message.index()].name.to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Facts that hold at the end of the replay and show what broke.
 fn violation_facts(world: &World, violations: &[Violation]) -> Vec<Fact> {
     let name = |m: crate::sim::MessageId| world.messages()[m.index()].name.to_string();
@@ -430,7 +411,7 @@ fn violation_facts(world: &World, violations: &[Violation]) -> Vec<Fact> {
         broker: broker.0,
         partition: (world.partitions().len() > 1)
             .then(|| world.partition(partition).name.to_string()),
-        is: log_names(world, broker, partition),
+        is: world.log_names(broker, partition),
     };
     let mut facts = Vec::new();
     for v in violations {

@@ -352,12 +352,7 @@ pub fn check(
             partition,
             is,
         } => {
-            let names: Vec<String> = replica(*broker, partition)?
-                .log
-                .records()
-                .iter()
-                .map(|r| world.messages()[r.message.index()].name.to_string())
-                .collect();
+            let names = world.names_in(&replica(*broker, partition)?.log);
             let holds = names == *is;
             Outcome::of(holds, format!("[{}]", names.join(", ")))
         }

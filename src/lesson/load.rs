@@ -170,6 +170,17 @@ pub fn suggest<'a>(found: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// "did you mean `X`? Expected one of …", or just the list when nothing is close.
+fn expected_help(found: &str, expected: &[&str]) -> String {
+    match suggest(found, expected) {
+        Some(s) => format!(
+            "did you mean `{s}`? Expected one of {}",
+            quoted_list(expected)
+        ),
+        None => format!("expected one of {}", quoted_list(expected)),
+    }
+}
+
 fn quoted_list(names: &[&str]) -> String {
     names
         .iter()
@@ -202,13 +213,7 @@ fn from_ron(
             (
                 format!("unknown field `{found}`{place}"),
                 "unknown field".to_string(),
-                Some(match suggest(found, expected) {
-                    Some(s) => format!(
-                        "did you mean `{s}`? Expected one of {}",
-                        quoted_list(expected)
-                    ),
-                    None => format!("expected one of {}", quoted_list(expected)),
-                }),
+                Some(expected_help(found, expected)),
             )
         }
         ron::Error::NoSuchEnumVariant {
@@ -222,13 +227,7 @@ fn from_ron(
             (
                 format!("unknown name `{found}`{place}"),
                 "not a known name here".to_string(),
-                Some(match suggest(found, expected) {
-                    Some(s) => format!(
-                        "did you mean `{s}`? Expected one of {}",
-                        quoted_list(expected)
-                    ),
-                    None => format!("expected one of {}", quoted_list(expected)),
-                }),
+                Some(expected_help(found, expected)),
             )
         }
         ron::Error::MissingStructField { field, outer } => {

@@ -324,13 +324,7 @@ impl World {
         }
         let planned = c.poll_timer;
         self.cancel(planned);
-        let key = self.schedule(
-            at,
-            Due::Consumer {
-                consumer,
-                timer: ConsumerTimer::Poll,
-            },
-        );
+        let key = self.consumer_timer(consumer, at, ConsumerTimer::Poll);
         let c = &mut self.consumers[consumer.index()];
         c.poll_timer = Some(key);
         c.waiting = false;
@@ -371,12 +365,10 @@ impl World {
                 }
                 if self.now < deadline || !c.member {
                     if c.member {
-                        let key = self.schedule(
+                        let key = self.consumer_timer(
+                            consumer,
                             deadline,
-                            Due::Consumer {
-                                consumer,
-                                timer: ConsumerTimer::PollIntervalExceeded,
-                            },
+                            ConsumerTimer::PollIntervalExceeded,
                         );
                         self.consumers[consumer.index()].poll_deadline = Some(key);
                     }
@@ -598,6 +590,15 @@ impl World {
         });
     }
 
+    fn consumer_timer(
+        &mut self,
+        consumer: ConsumerId,
+        at: super::types::Time,
+        timer: ConsumerTimer,
+    ) -> QueueKey {
+        self.schedule(at, Due::Consumer { consumer, timer })
+    }
+
     /// Notes a `poll()` for max.poll.interval.ms. One timer per member, re-armed lazily: when it
     /// fires early (the member polled since), it moves to the new deadline.
     fn restart_poll_interval(&mut self, consumer: ConsumerId) {
@@ -605,13 +606,7 @@ impl World {
         c.last_poll = self.now;
         if c.poll_deadline.is_none() {
             let at = self.now + c.config.max_poll_interval_ms;
-            let key = self.schedule(
-                at,
-                Due::Consumer {
-                    consumer,
-                    timer: ConsumerTimer::PollIntervalExceeded,
-                },
-            );
+            let key = self.consumer_timer(consumer, at, ConsumerTimer::PollIntervalExceeded);
             self.consumers[consumer.index()].poll_deadline = Some(key);
         }
     }
@@ -632,19 +627,26 @@ impl World {
             self.start_next_record(consumer);
             return;
         }
-        let key = self.schedule(
-            self.now + duration,
-            Due::Consumer {
-                consumer,
-                timer: ConsumerTimer::ProcessingDone,
-            },
-        );
+        let key = self.start_processing(consumer, next, ConsumerTimer::ProcessingDone);
         self.consumers[consumer.index()].processing = Some((next, key));
+    }
+
+    /// The application (poll loop or worker thread) starts on `record`; `done` fires after
+    /// processing.ms.
+    fn start_processing(
+        &mut self,
+        consumer: ConsumerId,
+        record: Delivery,
+        done: ConsumerTimer,
+    ) -> QueueKey {
+        let at = self.now + self.consumers[consumer.index()].config.processing_ms;
+        let key = self.consumer_timer(consumer, at, done);
         self.emit(EventKind::ProcessingStarted {
             consumer,
-            message: next.message,
-            offset: next.offset,
+            message: record.message,
+            offset: record.offset,
         });
+        key
     }
 
     fn finish_processing(&mut self, consumer: ConsumerId) {
@@ -717,13 +719,7 @@ impl World {
             CommitStyle::SyncAfterProcessing | CommitStyle::AsyncAfterProcessing
         ) && self.consumers[consumer.index()].config.autorun
         {
-            self.schedule(
-                self.now,
-                Due::Consumer {
-                    consumer,
-                    timer: ConsumerTimer::CommitAfterBatch,
-                },
-            );
+            self.consumer_timer(consumer, self.now, ConsumerTimer::CommitAfterBatch);
             return;
         }
         self.schedule_poll(consumer, 0);
@@ -746,20 +742,8 @@ impl World {
         let Some(next) = c.worker_queue.pop_front() else {
             return;
         };
-        let at = self.now + c.config.processing_ms;
-        let key = self.schedule(
-            at,
-            Due::Consumer {
-                consumer,
-                timer: ConsumerTimer::WorkerDone,
-            },
-        );
+        let key = self.start_processing(consumer, next, ConsumerTimer::WorkerDone);
         self.consumers[consumer.index()].worker_busy = Some((next, key));
-        self.emit(EventKind::ProcessingStarted {
-            consumer,
-            message: next.message,
-            offset: next.offset,
-        });
     }
 
     fn finish_worker_record(&mut self, consumer: ConsumerId) {
@@ -939,13 +923,7 @@ impl World {
         });
         if self.consumers[consumer.index()].member {
             let at = self.now + self.consumers[consumer.index()].config.session_timeout_ms;
-            let key = self.schedule(
-                at,
-                Due::Consumer {
-                    consumer,
-                    timer: ConsumerTimer::SessionExpired,
-                },
-            );
+            let key = self.consumer_timer(consumer, at, ConsumerTimer::SessionExpired);
             let group = self.consumers[consumer.index()].group.clone();
             self.coordinator
                 .groups

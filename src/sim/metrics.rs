@@ -114,6 +114,14 @@ fn broker_metric(
     let recent = window(world, events);
     let rate_of = |f: &dyn Fn(&EventKind) -> u64| rate(recent.iter().map(|e| f(&e.kind)).sum());
     let mine = |leader: Option<BrokerId>| broker.is_none_or(|b| leader == Some(b));
+    // Marked by the leader for its own AlterPartition (`Partition.handleAlterPartitionUpdate`),
+    // not when the controller removes a fenced or shut-down broker.
+    let leaders_isr_changes = |wanted: IsrReason| {
+        rate_of(&|k| match *k {
+            EventKind::IsrChanged { leader, reason, .. } if reason == wanted && mine(leader) => 1,
+            _ => 0,
+        })
+    };
     Some(match name {
         // `ReplicaManager.UnderReplicatedPartitions`, reported by each partition's leader.
         "UnderReplicatedPartitions" => gauge(&|p| p.controller.isr.len() < p.assignment.len()),
@@ -128,24 +136,8 @@ fn broker_metric(
                 .filter(|p| p.controller.leader.is_none())
                 .count(),
         ),
-        // Marked by the leader for its own AlterPartition (`Partition.handleAlterPartitionUpdate`),
-        // not when the controller removes a fenced or shut-down broker.
-        "IsrShrinksPerSec" => rate_of(&|k| match *k {
-            EventKind::IsrChanged {
-                leader,
-                reason: IsrReason::FollowerLagging,
-                ..
-            } if mine(leader) => 1,
-            _ => 0,
-        }),
-        "IsrExpandsPerSec" => rate_of(&|k| match *k {
-            EventKind::IsrChanged {
-                leader,
-                reason: IsrReason::FollowerCaughtUp,
-                ..
-            } if mine(leader) => 1,
-            _ => 0,
-        }),
+        "IsrShrinksPerSec" => leaders_isr_changes(IsrReason::FollowerLagging),
+        "IsrExpandsPerSec" => leaders_isr_changes(IsrReason::FollowerCaughtUp),
         // `ReplicaManager.appendToLocalLog` marks it for unexpected append errors such as
         // NOT_ENOUGH_REPLICAS or a sequence error, not for NOT_LEADER_OR_FOLLOWER, and not when an
         // acks=all request later times out in purgatory.

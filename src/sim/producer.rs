@@ -371,13 +371,7 @@ impl World {
         let p = &self.producers[producer.index()];
         let at = self.now + p.config.max_block_ms;
         let buffer_used = p.buffer_used;
-        let timeout = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::BlockTimeout,
-            },
-        );
+        let timeout = self.producer_timer(producer, at, ProducerTimer::BlockTimeout);
         self.producers[producer.index()].blocked = Some(BlockedSend {
             message,
             since: self.now,
@@ -435,13 +429,7 @@ impl World {
             }
             self.cancel(Some(key));
         }
-        let key = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::Wake,
-            },
-        );
+        let key = self.producer_timer(producer, at, ProducerTimer::Wake);
         self.producers[producer.index()].wake = Some(key);
     }
 
@@ -908,13 +896,7 @@ impl World {
             return;
         };
         let at = oldest + p.config.delivery_timeout_ms;
-        let key = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::DeliveryTimeout,
-            },
-        );
+        let key = self.producer_timer(producer, at, ProducerTimer::DeliveryTimeout);
         self.producers[producer.index()].expiry_timer = Some(key);
     }
 
@@ -953,6 +935,10 @@ impl World {
         self.arm_expiry(producer);
     }
 
+    fn producer_timer(&mut self, producer: ProducerId, at: Time, timer: ProducerTimer) -> QueueKey {
+        self.schedule(at, Due::Producer { producer, timer })
+    }
+
     /// Keeps one timer at the earliest in-flight request's deadline.
     fn arm_request_timer(&mut self, producer: ProducerId) {
         let p = &self.producers[producer.index()];
@@ -962,13 +948,7 @@ impl World {
         let Some(at) = p.in_flight.iter().map(|r| r.deadline).min() else {
             return;
         };
-        let key = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::RequestTimeout,
-            },
-        );
+        let key = self.producer_timer(producer, at, ProducerTimer::RequestTimeout);
         self.producers[producer.index()].request_timer = Some(key);
     }
 
@@ -1003,13 +983,7 @@ impl World {
     pub(crate) fn arm_load(&mut self, producer: ProducerId) {
         if let Some(every) = self.producers[producer.index()].config.send_every_ms {
             let at = self.now + every.max(1);
-            self.schedule(
-                at,
-                Due::Producer {
-                    producer,
-                    timer: ProducerTimer::Generate,
-                },
-            );
+            self.producer_timer(producer, at, ProducerTimer::Generate);
         }
     }
 
@@ -1022,13 +996,7 @@ impl World {
         let backoff = (p.config.retry_backoff_ms << p.metadata_misses.min(16))
             .min(p.config.retry_backoff_max_ms);
         let at = self.now + backoff;
-        let key = self.schedule(
-            at,
-            Due::Producer {
-                producer,
-                timer: ProducerTimer::MetadataRefresh,
-            },
-        );
+        let key = self.producer_timer(producer, at, ProducerTimer::MetadataRefresh);
         self.producers[producer.index()].metadata_refresh = Some(key);
     }
 

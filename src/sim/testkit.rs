@@ -138,7 +138,7 @@ impl Lab {
 
     /// Message names in a replica's log, in offset order.
     pub fn log(&self, broker: u16) -> Vec<String> {
-        log_names(self.world(), b(broker), P0)
+        self.world().log_names(b(broker), P0)
     }
 
     pub fn leo(&self, broker: u16) -> Offset {
@@ -173,20 +173,6 @@ impl Lab {
     pub fn transcript(&self) -> String {
         transcript(&self.sim)
     }
-}
-
-pub fn log_names(world: &World, broker: BrokerId, partition: PartitionId) -> Vec<String> {
-    world
-        .partition(partition)
-        .replica(broker)
-        .map(|r| {
-            r.log
-                .records()
-                .iter()
-                .map(|rec| world.messages()[rec.message.index()].name.to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn isr(brokers: &[u16]) -> BrokerSet {

@@ -308,6 +308,23 @@ impl World {
         &self.messages
     }
 
+    /// The names of the messages in a replica's log, in offset order; empty if `broker` holds no
+    /// replica of `partition`.
+    pub fn log_names(&self, broker: BrokerId, partition: PartitionId) -> Vec<String> {
+        self.partition(partition)
+            .replica(broker)
+            .map(|r| self.names_in(&r.log))
+            .unwrap_or_default()
+    }
+
+    /// The names of the messages in `log`, in offset order.
+    pub fn names_in(&self, log: &super::log::Log) -> Vec<String> {
+        log.records()
+            .iter()
+            .map(|record| self.messages[record.message.index()].name.to_string())
+            .collect()
+    }
+
     pub fn topic_config(&self, partition: PartitionId) -> &TopicSetup {
         &self.topics[self.partitions[partition.index()].topic].config
     }

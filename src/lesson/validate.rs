@@ -349,7 +349,7 @@ impl Checker<'_> {
             Fact::Not(inner) => self.fact(beat, inner, span),
             Fact::Metric { name, .. } => {
                 if crate::sim::metrics::metric(self.world, &[], name).is_none() {
-                    let help = suggest(name, crate::sim::metrics::ALL)
+                    let help = suggest(name, &crate::sim::metrics::all_names())
                         .map(|s| format!("did you mean `{s}`?"));
                     let at = self.locate(span, name);
                     self.report(beat, at, &format!("no metric named `{name}`"), help);

@@ -143,6 +143,14 @@ impl GroupCoordinator {
             .get(&partition)
             .map(|p| p.offset)
     }
+
+    /// The group's members now (empty for an unknown group).
+    pub fn members(&self, group: &str) -> Vec<ConsumerId> {
+        self.groups
+            .get(group)
+            .map(|g| g.members.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Why a consumer command cannot be applied now.
@@ -832,26 +840,14 @@ impl World {
 
     /// Every member still in the group commits (auto-commit, `onJoinPrepare`) before partitions move.
     fn rebalance(&mut self, group: &str) {
-        let members = self
-            .coordinator
-            .groups
-            .get(group)
-            .map(|g| g.members.clone())
-            .unwrap_or_default();
-        for member in members {
+        for member in self.coordinator.members(group) {
             let c = &self.consumers[member.index()];
             if c.is_alive() && c.member && c.config.commit == CommitStyle::Auto {
                 self.commit_positions(member, None, CommitKind::Auto(AutoCommitTrigger::Rebalance));
             }
         }
         self.assign_group(group);
-        let members = self
-            .coordinator
-            .groups
-            .get(group)
-            .map(|g| g.members.clone())
-            .unwrap_or_default();
-        for member in members {
+        for member in self.coordinator.members(group) {
             if self.consumers[member.index()].waiting {
                 self.schedule_poll(member, 0);
             }

@@ -41,22 +41,9 @@ pub const PRODUCER_METRICS: &[&str] = &[
 pub const CONSUMER_METRICS: &[&str] = &["records-lag-max", "committed-offset-lag"];
 
 /// Every metric name, unscoped (for suggestions).
-pub const ALL: &[&str] = &[
-    "UnderReplicatedPartitions",
-    "UnderMinIsrPartitionCount",
-    "OfflinePartitionsCount",
-    "IsrShrinksPerSec",
-    "IsrExpandsPerSec",
-    "FailedProduceRequestsPerSec",
-    "LeaderElectionRateAndTimeMs",
-    "UncleanLeaderElectionsPerSec",
-    "record-error-rate",
-    "record-retry-rate",
-    "buffer-available-bytes",
-    "bufferpool-wait-time",
-    "records-lag-max",
-    "committed-offset-lag",
-];
+pub fn all_names() -> Vec<&'static str> {
+    [BROKER_METRICS, PRODUCER_METRICS, CONSUMER_METRICS].concat()
+}
 
 /// One metric's value.
 #[derive(Clone, Debug, PartialEq, Serialize)]

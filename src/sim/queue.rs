@@ -1,13 +1,25 @@
 //! The engine's agenda: work scheduled at a logical time, run in `(time, sequence)` order.
 //!
-//! A binary heap of small keys orders the work; the payloads live in a slab so that cancelling
-//! a timer is O(1) (its slot is emptied and its heap key skipped when it surfaces). The heap's
-//! top is never a cancelled entry, so `next_due` is exact.
+//! Logical time is whole milliseconds and nearly all work is due within a few of them (every
+//! network hop is `now + latency`), so the agenda is a timing wheel, like the Linux kernel's
+//! timers and the one behind Kafka's request purgatory (`TimingWheel`): one FIFO list per
+//! millisecond of the next [`WHEEL`] ms, linked through the slots that hold the payloads, and a
+//! bit per millisecond saying which lists are not empty. A list is filled in scheduling order,
+//! which is sequence order, so the head of the first list is the `(time, sequence)` minimum
+//! without comparing keys. Work due later waits as keys in a heap and moves onto the wheel, in
+//! order, the moment its millisecond comes within reach. Cancelling unlinks the slot (O(1)); a
+//! cancelled key left in the heap is skipped when it surfaces, and the heap's top is never one,
+//! so `next_due` is exact.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::types::Time;
+
+/// Milliseconds covered by the wheel: one bit each in `occupied`.
+const WHEEL: Time = 64;
+/// The end of a list.
+const NIL: u32 = u32::MAX;
 
 /// Identifies scheduled work, so it can be cancelled.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -17,15 +29,37 @@ pub struct QueueKey {
     slot: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Slot<T> {
-    sequence: u64,
+    key: QueueKey,
     item: Option<T>,
+    /// Neighbours in its millisecond's list while the work is on the wheel.
+    prev: u32,
+    next: u32,
+    on_wheel: bool,
 }
+
+#[derive(Copy, Clone, Debug)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+const EMPTY: List = List {
+    head: NIL,
+    tail: NIL,
+};
 
 #[derive(Clone, Debug)]
 pub struct Queue<T> {
-    heap: BinaryHeap<Reverse<QueueKey>>,
+    /// Work due in `[base, base + WHEEL)`; the list for time `t` is `wheel[t % WHEEL]`.
+    wheel: [List; WHEEL as usize],
+    /// Bit `i` is set when `wheel[i]` is not empty.
+    occupied: u64,
+    /// Never after the earliest pending work; moves forward as work is popped.
+    base: Time,
+    /// Work due at or after `base + WHEEL`.
+    later: BinaryHeap<Reverse<QueueKey>>,
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     sequence: u64,
@@ -42,7 +76,10 @@ impl<T: PartialEq> PartialEq for Queue<T> {
 impl<T> Default for Queue<T> {
     fn default() -> Self {
         Queue {
-            heap: BinaryHeap::new(),
+            wheel: [EMPTY; WHEEL as usize],
+            occupied: 0,
+            base: 0,
+            later: BinaryHeap::new(),
             slots: Vec::new(),
             free: Vec::new(),
             sequence: 0,
@@ -52,91 +89,178 @@ impl<T> Default for Queue<T> {
 }
 
 impl<T> Queue<T> {
+    /// Schedules `item` at `time`; work can never be scheduled before work already popped, so an
+    /// earlier `time` is taken as the time of the last popped work.
     pub fn schedule(&mut self, time: Time, item: T) -> QueueKey {
         self.sequence += 1;
-        let sequence = self.sequence;
-        let slot = if let Some(slot) = self.free.pop() {
-            self.slots[slot as usize] = Slot {
-                sequence,
-                item: Some(item),
-            };
-            slot
+        let key = QueueKey {
+            time: time.max(self.base),
+            sequence: self.sequence,
+            slot: 0,
+        };
+        let slot = Slot {
+            key,
+            item: Some(item),
+            prev: NIL,
+            next: NIL,
+            on_wheel: false,
+        };
+        let index = if let Some(index) = self.free.pop() {
+            self.slots[index as usize] = slot;
+            index
         } else {
-            self.slots.push(Slot {
-                sequence,
-                item: Some(item),
-            });
+            self.slots.push(slot);
             u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 pending items")
         };
-        let key = QueueKey {
-            time,
-            sequence,
-            slot,
-        };
-        self.heap.push(Reverse(key));
+        self.slots[index as usize].key.slot = index;
+        let key = self.slots[index as usize].key;
+        if key.time < self.base + WHEEL {
+            self.link(index);
+        } else {
+            self.later.push(Reverse(key));
+        }
         self.live += 1;
         key
     }
 
+    /// Appends a slot to its millisecond's list.
+    fn link(&mut self, index: u32) {
+        let bucket = (self.slots[index as usize].key.time % WHEEL) as usize;
+        let tail = self.wheel[bucket].tail;
+        let slot = &mut self.slots[index as usize];
+        slot.prev = tail;
+        slot.next = NIL;
+        slot.on_wheel = true;
+        if tail == NIL {
+            self.wheel[bucket].head = index;
+            self.occupied |= 1 << bucket;
+        } else {
+            self.slots[tail as usize].next = index;
+        }
+        self.wheel[bucket].tail = index;
+    }
+
+    /// Takes a slot out of its millisecond's list.
+    fn unlink(&mut self, index: u32) {
+        let slot = &mut self.slots[index as usize];
+        let (prev, next, bucket) = (slot.prev, slot.next, (slot.key.time % WHEEL) as usize);
+        slot.on_wheel = false;
+        match prev {
+            NIL => self.wheel[bucket].head = next,
+            prev => self.slots[prev as usize].next = next,
+        }
+        match next {
+            NIL => self.wheel[bucket].tail = prev,
+            next => self.slots[next as usize].prev = prev,
+        }
+        if self.wheel[bucket].head == NIL {
+            self.occupied &= !(1 << bucket);
+        }
+    }
+
     fn is_current(&self, key: &QueueKey) -> bool {
         let slot = &self.slots[key.slot as usize];
-        slot.sequence == key.sequence && slot.item.is_some()
+        slot.key.sequence == key.sequence && slot.item.is_some()
+    }
+
+    /// Frees a slot (off the wheel already) and returns its work.
+    fn release(&mut self, index: u32) -> T {
+        self.free.push(index);
+        self.live -= 1;
+        self.slots[index as usize]
+            .item
+            .take()
+            .expect("a released slot holds work")
     }
 
     /// Drops cancelled keys from the top of the heap.
-    fn settle(&mut self) {
-        while let Some(Reverse(top)) = self.heap.peek() {
+    fn settle_later(&mut self) {
+        while let Some(Reverse(top)) = self.later.peek() {
             if self.is_current(top) {
                 return;
             }
-            self.heap.pop();
+            self.later.pop();
         }
-    }
-
-    fn release(&mut self, slot: u32) -> Option<T> {
-        let item = self.slots[slot as usize].item.take();
-        if item.is_some() {
-            self.free.push(slot);
-            self.live -= 1;
-        }
-        item
     }
 
     /// Cancels scheduled work; a key that already ran or was cancelled is ignored.
     pub fn cancel(&mut self, key: QueueKey) {
-        if self
+        if !self
             .slots
             .get(key.slot as usize)
-            .is_some_and(|s| s.sequence == key.sequence)
+            .is_some_and(|s| s.key.sequence == key.sequence && s.item.is_some())
         {
-            self.release(key.slot);
-            self.settle();
-            self.compact_if_mostly_stale();
+            return;
         }
+        if self.slots[key.slot as usize].on_wheel {
+            self.unlink(key.slot);
+        }
+        self.release(key.slot);
+        self.settle_later();
+        self.compact_if_mostly_stale();
     }
 
     /// Timeouts far in the future are usually cancelled long before they are due; their keys
     /// would pile up in the heap. Rebuild it once stale keys outnumber live ones.
     fn compact_if_mostly_stale(&mut self) {
-        if self.heap.len() > 2 * self.live + 1024 {
-            let mut keys = std::mem::take(&mut self.heap).into_vec();
+        if self.later.len() > 2 * self.live + 1024 {
+            let mut keys = std::mem::take(&mut self.later).into_vec();
             keys.retain(|Reverse(k)| self.is_current(k));
-            self.heap = BinaryHeap::from(keys);
+            self.later = BinaryHeap::from(keys);
         }
+    }
+
+    /// Offset from `base` of the first occupied millisecond of the wheel.
+    fn first_on_wheel(&self) -> Option<Time> {
+        (self.occupied != 0).then(|| {
+            let start = (self.base % WHEEL) as u32;
+            Time::from(self.occupied.rotate_right(start).trailing_zeros())
+        })
+    }
+
+    /// Moves the wheel forward to `time` and brings onto it the later work now within reach.
+    /// Later work is due after everything on the wheel and was scheduled before anything that
+    /// will join its list from now on, so appending it keeps each list in sequence order.
+    fn advance_to(&mut self, time: Time) {
+        self.base = time;
+        while let Some(&Reverse(key)) = self.later.peek() {
+            if key.time >= self.base + WHEEL {
+                break;
+            }
+            self.later.pop();
+            if self.is_current(&key) {
+                self.link(key.slot);
+            }
+        }
+        self.settle_later();
     }
 
     /// The earliest scheduled work.
     pub fn pop(&mut self) -> Option<(QueueKey, T)> {
-        let Reverse(key) = self.heap.pop()?;
-        let item = self
-            .release(key.slot)
-            .expect("the top of the heap is always current");
-        self.settle();
+        let index = if let Some(offset) = self.first_on_wheel() {
+            let bucket = ((self.base + offset) % WHEEL) as usize;
+            let index = self.wheel[bucket].head;
+            self.unlink(index);
+            index
+        } else {
+            let Reverse(key) = self.later.pop()?;
+            key.slot
+        };
+        let key = self.slots[index as usize].key;
+        let item = self.release(index);
+        if key.time > self.base {
+            self.advance_to(key.time);
+        } else {
+            self.settle_later();
+        }
         Some((key, item))
     }
 
     pub fn next_due(&self) -> Option<Time> {
-        self.heap.peek().map(|Reverse(k)| k.time)
+        match self.first_on_wheel() {
+            Some(offset) => Some(self.base + offset),
+            None => self.later.peek().map(|Reverse(k)| k.time),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -150,21 +274,34 @@ impl<T> Queue<T> {
             if let Some(item) = slot.item.as_mut()
                 && !keep(item)
             {
-                self.release(u32::try_from(index).expect("slot index fits"));
+                let index = u32::try_from(index).expect("slot index fits");
+                if slot.on_wheel {
+                    self.unlink(index);
+                }
+                self.release(index);
             }
         }
-        self.settle();
+        self.settle_later();
     }
 
     /// The pending work in the order it will run (for display and tests).
     pub fn items(&self) -> Vec<(QueueKey, &T)> {
-        let mut keys: Vec<QueueKey> = self
-            .heap
+        let mut keys = Vec::with_capacity(self.live);
+        for offset in 0..WHEEL {
+            let mut index = self.wheel[((self.base + offset) % WHEEL) as usize].head;
+            while index != NIL {
+                keys.push(self.slots[index as usize].key);
+                index = self.slots[index as usize].next;
+            }
+        }
+        let mut later: Vec<QueueKey> = self
+            .later
             .iter()
             .map(|Reverse(k)| *k)
             .filter(|k| self.is_current(k))
             .collect();
-        keys.sort();
+        later.sort();
+        keys.extend(later);
         keys.into_iter()
             .filter_map(|k| {
                 self.slots[k.slot as usize]
@@ -222,5 +359,70 @@ mod tests {
             q.items().iter().map(|(_, x)| **x).collect::<Vec<_>>(),
             [2, 4]
         );
+    }
+
+    /// One operation on an agenda, for the model check below.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Schedule { after: Time },
+        Cancel { pick: usize },
+        Pop,
+        RetainOdd,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            // Mostly near work, some far beyond the wheel, some at the same instant.
+            4 => prop_oneof![0..4u64, 0..WHEEL * 3, Just(WHEEL), 0..100_000u64]
+                .prop_map(|after| Op::Schedule { after }),
+            1 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
+            3 => Just(Op::Pop),
+            1 => Just(Op::RetainOdd),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The wheel runs work exactly as a sorted list of `(time, sequence)` would.
+        #[test]
+        fn agrees_with_a_sorted_list(ops in proptest::collection::vec(op(), 1..400)) {
+            let mut queue = Queue::default();
+            let mut model: Vec<(Time, u64, u32)> = Vec::new();
+            let mut keys = Vec::new();
+            let (mut now, mut label) = (0, 0u32);
+            for op in ops {
+                match op {
+                    Op::Schedule { after } => {
+                        label += 1;
+                        let key = queue.schedule(now + after, label);
+                        model.push((now + after, key.sequence, label));
+                        keys.push(key);
+                    }
+                    Op::Cancel { pick } if !keys.is_empty() => {
+                        let key = keys[pick % keys.len()];
+                        queue.cancel(key);
+                        model.retain(|&(_, sequence, _)| sequence != key.sequence);
+                    }
+                    Op::Cancel { .. } => {}
+                    Op::Pop => {
+                        model.sort_unstable();
+                        let expected = (!model.is_empty()).then(|| model.remove(0));
+                        let popped = queue.pop().map(|(k, x)| (k.time, k.sequence, x));
+                        proptest::prop_assert_eq!(popped, expected);
+                        if let Some((time, _, _)) = popped {
+                            now = time;
+                        }
+                    }
+                    Op::RetainOdd => {
+                        queue.retain(|x| *x % 2 == 1);
+                        model.retain(|&(_, _, x)| x % 2 == 1);
+                    }
+                }
+                model.sort_unstable();
+                proptest::prop_assert_eq!(queue.next_due(), model.first().map(|m| m.0));
+                let listed: Vec<_> = queue.items().iter().map(|(k, x)| (k.time, k.sequence, **x)).collect();
+                proptest::prop_assert_eq!(listed, model.clone());
+            }
+        }
     }
 }

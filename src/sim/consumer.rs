@@ -340,15 +340,13 @@ impl World {
 
     /// The HW of `partition` moved at its leader: consumers waiting in `poll()` for it wake up.
     pub(crate) fn wake_consumers_of(&mut self, partition: PartitionId) {
-        let waiting: Vec<ConsumerId> = self
-            .consumers
-            .iter()
-            .filter(|c| c.waiting && c.is_alive() && c.assigned.contains(&partition))
-            .map(|c| c.id)
-            .collect();
         let latency = self.setup.broker.network_latency_ms;
-        for consumer in waiting {
-            self.schedule_poll(consumer, latency);
+        // Waking one consumer changes nothing about another, so no list of them is needed.
+        for index in 0..self.consumers.len() {
+            let c = &self.consumers[index];
+            if c.waiting && c.is_alive() && c.assigned.contains(&partition) {
+                self.schedule_poll(c.id, latency);
+            }
         }
     }
 

@@ -443,16 +443,14 @@ impl World {
 
     /// After records land in a replica's page cache: the topic's flush policy, and OS write-back.
     pub(crate) fn after_append(&mut self, partition: PartitionId, broker: BrokerId) {
-        let config = self.topic_config(partition).clone();
+        let config = self.topic_config(partition);
+        let (flush_messages, flush_ms) = (config.flush_messages, config.flush_ms);
         let Some(replica) = self.partitions[partition.index()].replica(broker) else {
             return;
         };
-        if config
-            .flush_messages
-            .is_some_and(|n| replica.log.unflushed_count() >= n.max(1))
-        {
+        if flush_messages.is_some_and(|n| replica.log.unflushed_count() >= n.max(1)) {
             self.fsync_replica(partition, broker, FlushCause::FlushMessages);
-        } else if let Some(ms) = config.flush_ms
+        } else if let Some(ms) = flush_ms
             && replica.flush_timer.is_none()
         {
             let at = replica.log.oldest_dirty_since().unwrap_or(self.now) + ms;

@@ -32,16 +32,31 @@ impl Name {
         }
     }
 
-    /// `prefix` followed by a number, without a temporary `String`.
+    /// `prefix` followed by a number, without a temporary `String` or the formatting machinery
+    /// (the engine names every message it creates).
     pub fn numbered(prefix: &str, number: u64) -> Name {
-        use std::io::Write as _;
-        let mut bytes = [0; INLINE];
-        let mut cursor = std::io::Cursor::new(&mut bytes[..]);
-        if write!(cursor, "{prefix}{number}").is_ok() {
-            let len = cursor.position() as u8;
-            return Name(Repr::Inline { len, bytes });
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut rest = number;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
         }
-        Name::new(&format!("{prefix}{number}"))
+        let len = prefix.len() + digits.len() - start;
+        if len > INLINE {
+            return Name::new(&format!("{prefix}{number}"));
+        }
+        let mut bytes = [0; INLINE];
+        bytes[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        bytes[prefix.len()..len].copy_from_slice(&digits[start..]);
+        Name(Repr::Inline {
+            len: len as u8,
+            bytes,
+        })
     }
 }
 
@@ -89,6 +104,10 @@ mod tests {
     #[test]
     fn short_names_inline_long_names_shared() {
         assert_eq!(&*Name::numbered("m", 17), "m17");
+        assert_eq!(&*Name::numbered("m", 0), "m0");
+        assert_eq!(&*Name::numbered("P", u64::MAX), "P18446744073709551615");
+        let long = Name::numbered("a-long-prefix-", u64::MAX);
+        assert_eq!(&*long, "a-long-prefix-18446744073709551615");
         assert_eq!(&*Name::new("订单-主题-0"), "订单-主题-0");
         let long = "a-very-long-topic-name-indeed-0";
         assert_eq!(&*Name::new(long), long);

@@ -244,18 +244,7 @@ impl World {
     /// Answers every waiting acks=all request the HW now covers.
     pub(crate) fn complete_delayed_produce(&mut self, partition: PartitionId, leader: BrokerId) {
         let verdict = self.enough_replicas(partition, leader);
-        let Some(replica) = self.partitions[partition.index()].replica_mut(leader) else {
-            return;
-        };
-        let hw = replica.high_watermark;
-        let Some(state) = replica.role.leader_state_mut() else {
-            return;
-        };
-        let done: Vec<_> = state
-            .delayed_produce
-            .extract_if(.., |d| d.last_offset < hw)
-            .collect();
-        for request in done {
+        while let Some(request) = self.take_covered_produce(partition, leader) {
             let result = verdict.map(|()| request.first_offset);
             self.emit(EventKind::ProduceCompleted {
                 leader,
@@ -268,6 +257,19 @@ impl World {
             }
             self.answer_producer(leader, request.producer, request.request, partition, result);
         }
+    }
+
+    /// The first waiting request the leader's HW now covers, taken off the waiting list.
+    fn take_covered_produce(
+        &mut self,
+        partition: PartitionId,
+        leader: BrokerId,
+    ) -> Option<DelayedProduce> {
+        let replica = self.partitions[partition.index()].replica_mut(leader)?;
+        let hw = replica.high_watermark;
+        let waiting = &mut replica.role.leader_state_mut()?.delayed_produce;
+        let covered = waiting.iter().position(|d| d.last_offset < hw)?;
+        Some(waiting.remove(covered))
     }
 
     /// `DelayedProduce.onExpiration`: the HW did not reach these batches within their timeout.

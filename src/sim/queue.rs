@@ -91,12 +91,17 @@ impl<T> Default for Queue<T> {
 impl<T> Queue<T> {
     /// Schedules `item` at `time`; work can never be scheduled before work already popped, so an
     /// earlier `time` is taken as the time of the last popped work.
+    #[inline]
     pub fn schedule(&mut self, time: Time, item: T) -> QueueKey {
         self.sequence += 1;
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => u32::try_from(self.slots.len()).expect("fewer than 2^32 pending items"),
+        };
         let key = QueueKey {
             time: time.max(self.base),
             sequence: self.sequence,
-            slot: 0,
+            slot: index,
         };
         let slot = Slot {
             key,
@@ -105,15 +110,10 @@ impl<T> Queue<T> {
             next: NIL,
             on_wheel: false,
         };
-        let index = if let Some(index) = self.free.pop() {
-            self.slots[index as usize] = slot;
-            index
-        } else {
-            self.slots.push(slot);
-            u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 pending items")
-        };
-        self.slots[index as usize].key.slot = index;
-        let key = self.slots[index as usize].key;
+        match self.slots.get_mut(index as usize) {
+            Some(free) => *free = slot,
+            None => self.slots.push(slot),
+        }
         if key.time < self.base + WHEEL {
             self.link(index);
         } else {
@@ -236,6 +236,7 @@ impl<T> Queue<T> {
     }
 
     /// The earliest scheduled work.
+    #[inline]
     pub fn pop(&mut self) -> Option<(QueueKey, T)> {
         let index = if let Some(offset) = self.first_on_wheel() {
             let bucket = ((self.base + offset) % WHEEL) as usize;

@@ -8,7 +8,7 @@ use super::cluster::{Fetcher, FollowerView, ParkedFetch, Role};
 use super::config::{HighWatermarkRule, TruncationRule};
 use super::event::{EventKind, IsrReason, KafkaError, MessageSpan, TruncationReason};
 use super::log::{GhostCause, Record};
-use super::types::{BrokerId, BrokerSet, Offset, PartitionId, Time};
+use super::types::{BrokerId, BrokerSet, Offset, PartitionId};
 use super::world::{Due, Endpoint, FetchRequest, FetchResponse, FetchResult, Payload, World};
 
 impl World {
@@ -443,6 +443,22 @@ impl World {
         self.arm_parked_fetch_timeouts(partition, leader);
     }
 
+    /// The leader's view of its `index`th follower: walking followers by index lets each step
+    /// change the world without first copying the list.
+    fn nth_follower(
+        &self,
+        partition: PartitionId,
+        leader: BrokerId,
+        index: usize,
+    ) -> Option<&FollowerView> {
+        self.partitions[partition.index()]
+            .replica(leader)?
+            .role
+            .leader_state()?
+            .followers
+            .get(index)
+    }
+
     fn follower_view_mut(
         &mut self,
         partition: PartitionId,
@@ -462,25 +478,24 @@ impl World {
     fn arm_parked_fetch_timeouts(&mut self, partition: PartitionId, leader: BrokerId) {
         let now = self.now;
         let wait = self.setup.broker.replica_fetch_wait_max_ms.max(1);
-        let Some(replica) = self.partitions[partition.index()].replica(leader) else {
+        let Some(hw) = self.partitions[partition.index()]
+            .replica(leader)
+            .map(|r| r.high_watermark)
+        else {
             return;
         };
-        let hw = replica.high_watermark;
-        let Some(state) = replica.role.leader_state() else {
-            return;
-        };
-        let due: Vec<(BrokerId, Time)> = state
-            .followers
-            .iter()
-            .filter_map(|f| {
-                let parked = f.parked.as_ref()?;
-                (parked.hw_sent < hw && parked.timeout.is_none()).then(|| {
-                    let waited = now - parked.since;
-                    (f.broker, parked.since + (waited / wait + 1) * wait)
-                })
-            })
-            .collect();
-        for (follower, at) in due {
+        let mut index = 0;
+        while let Some(view) = self.nth_follower(partition, leader, index) {
+            index += 1;
+            let Some(parked) = view.parked.as_ref() else {
+                continue;
+            };
+            if parked.hw_sent >= hw || parked.timeout.is_some() {
+                continue;
+            }
+            let follower = view.broker;
+            let waited = now - parked.since;
+            let at = parked.since + (waited / wait + 1) * wait;
             let key = self.schedule(
                 at,
                 Due::FetchWaitExpired {
@@ -509,19 +524,13 @@ impl World {
 
     /// New records at the leader complete every parked fetch (`DelayedFetch`).
     pub(crate) fn complete_parked_fetches(&mut self, partition: PartitionId, leader: BrokerId) {
-        let parked: Vec<BrokerId> = self.partitions[partition.index()]
-            .replica(leader)
-            .and_then(|r| r.role.leader_state())
-            .map(|s| {
-                s.followers
-                    .iter()
-                    .filter(|f| f.parked.is_some())
-                    .map(|f| f.broker)
-                    .collect()
-            })
-            .unwrap_or_default();
-        for follower in parked {
-            self.answer_parked_fetch(partition, leader, follower);
+        let mut index = 0;
+        while let Some(view) = self.nth_follower(partition, leader, index) {
+            index += 1;
+            if view.parked.is_some() {
+                let follower = view.broker;
+                self.answer_parked_fetch(partition, leader, follower);
+            }
         }
     }
 

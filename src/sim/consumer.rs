@@ -474,15 +474,10 @@ impl World {
         partition: PartitionId,
         budget: usize,
     ) -> usize {
-        self.validate_position(consumer, partition);
-        let Some(position) = self.consumers[consumer.index()]
-            .positions
-            .get(&partition)
-            .copied()
-        else {
+        let Some(leader) = self.readable_leader(consumer, partition) else {
             return 0;
         };
-        let Some(leader) = self.readable_leader(consumer, partition) else {
+        let Some(position) = self.validated_position(consumer, partition, leader) else {
             return 0;
         };
         let replica = self.partitions[partition.index()]
@@ -546,19 +541,18 @@ impl World {
         (current && reachable).then_some(leader)
     }
 
-    /// KIP-320: after a leader change, a position whose epoch ended earlier in the new leader's log
-    /// points past a truncation; reset to the divergence point.
-    fn validate_position(&mut self, consumer: ConsumerId, partition: PartitionId) {
-        let Some(position) = self.consumers[consumer.index()]
-            .positions
-            .get(&partition)
-            .copied()
-        else {
-            return;
-        };
-        let Some(epoch) = position.epoch else { return };
-        let Some(leader) = self.readable_leader(consumer, partition) else {
-            return;
+    /// The consumer's position in `partition`, validated against `leader`'s log. KIP-320: after a
+    /// leader change, a position whose epoch ended earlier in the new leader's log points past a
+    /// truncation; it is reset to the divergence point.
+    fn validated_position(
+        &mut self,
+        consumer: ConsumerId,
+        partition: PartitionId,
+        leader: super::types::BrokerId,
+    ) -> Option<Position> {
+        let position = *self.consumers[consumer.index()].positions.get(&partition)?;
+        let Some(epoch) = position.epoch else {
+            return Some(position);
         };
         let log = &self.partitions[partition.index()]
             .replica(leader)
@@ -572,7 +566,7 @@ impl World {
             }
         });
         if end >= position.offset {
-            return;
+            return Some(position);
         }
         if self.consumers[consumer.index()].config.auto_offset_reset == OffsetReset::None {
             self.emit(EventKind::CommitRejected {
@@ -580,13 +574,13 @@ impl World {
                 error: KafkaError::LogTruncation,
             });
         }
-        self.consumers[consumer.index()].positions.insert(
-            partition,
-            Position {
-                offset: end,
-                epoch: None,
-            },
-        );
+        let reset = Position {
+            offset: end,
+            epoch: None,
+        };
+        self.consumers[consumer.index()]
+            .positions
+            .insert(partition, reset);
         self.emit(EventKind::PositionReset {
             consumer,
             partition,
@@ -594,6 +588,7 @@ impl World {
             to: end,
             truncation: true,
         });
+        Some(reset)
     }
 
     fn consumer_timer(

@@ -447,13 +447,8 @@ impl World {
                 return;
             }
             let mut candidate = None;
-            for (i, b) in p.batches.iter().enumerate() {
-                // Only the head of each partition's queue can be drained.
-                let head = !b.in_flight
-                    && p.batches[..i]
-                        .iter()
-                        .all(|o| o.partition != b.partition || o.in_flight);
-                if !head || Self::ready_at(p, b) > now {
+            for b in partition_heads(&p.batches) {
+                if Self::ready_at(p, b) > now {
                     continue;
                 }
                 // A retried idempotent batch waits until it is the first sequence in flight for
@@ -1149,4 +1144,26 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The batches the sender may drain: the oldest unsent batch of each partition, in order
+/// (`RecordAccumulator.drain` only ever takes the first batch of a partition's deque).
+fn partition_heads(batches: &[ProducerBatch]) -> impl Iterator<Item = &ProducerBatch> {
+    // Partitions whose head was already passed, hashed into 256 bits: a clear bit proves this is
+    // the first unsent batch of its partition; only a set bit needs the exact look back.
+    let mut passed = [0u64; 4];
+    batches.iter().enumerate().filter_map(move |(i, b)| {
+        if b.in_flight {
+            return None;
+        }
+        let bit = b.partition.index() % 256;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        let maybe_passed = passed[word] & mask != 0;
+        passed[word] |= mask;
+        let head = !maybe_passed
+            || batches[..i]
+                .iter()
+                .all(|o| o.partition != b.partition || o.in_flight);
+        head.then_some(b)
+    })
 }

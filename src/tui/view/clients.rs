@@ -15,7 +15,7 @@ use crate::sim::{Lang, MessageId, World};
 
 use super::super::text::seconds;
 use super::super::theme::Theme;
-use super::{flow, pane};
+use super::{draw_line, flow, pane};
 
 pub struct ClientsPane<'a> {
     pub world: &'a World,
@@ -355,7 +355,7 @@ impl Widget for &ClientsPane<'_> {
         let inner = block.inner(area);
         block.render(area, buf);
         for (line, y) in self.lines(inner.width).into_iter().zip(inner.rows()) {
-            line.render(y, buf);
+            draw_line(&line, y, buf);
         }
     }
 }

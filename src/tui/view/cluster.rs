@@ -19,7 +19,7 @@ use crate::sim::{BrokerId, Lang, Offset, World};
 
 use super::super::text::{pad, width};
 use super::super::theme::Theme;
-use super::{flow, pane};
+use super::{draw_line, flow, pane};
 
 /// The cluster pane.
 pub struct ClusterPane<'a> {
@@ -642,7 +642,7 @@ impl Widget for &ClusterPane<'_> {
                     theme,
                     lang,
                 );
-                line.render(Rect::new(content.x, y, content.width, 1), buf);
+                draw_line(&line, Rect::new(content.x, y, content.width, 1), buf);
                 y += 1;
             }
         }
@@ -651,7 +651,7 @@ impl Widget for &ClusterPane<'_> {
             if y >= inner.bottom() {
                 return;
             }
-            line.render(Rect::new(inner.x, y, inner.width, 1), buf);
+            draw_line(&line, Rect::new(inner.x, y, inner.width, 1), buf);
             y += 1;
         }
         if y < inner.bottom() {

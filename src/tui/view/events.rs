@@ -10,7 +10,7 @@ use crate::sim::{Lang, Sim, describe_group};
 
 use super::super::text::{seconds, width, wrap};
 use super::super::theme::Theme;
-use super::pane;
+use super::{draw_line, pane};
 
 pub struct EventLog<'a> {
     pub sim: &'a Sim,
@@ -100,7 +100,7 @@ impl Widget for EventLog<'_> {
             0
         };
         for (line, row) in lines.into_iter().zip(inner.rows().skip(skip)) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }

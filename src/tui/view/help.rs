@@ -11,7 +11,7 @@ use crate::sim::Lang;
 use super::super::action::{KeyAction, Scope};
 use super::super::app::App;
 use super::super::text::{width, wrap};
-use super::key_row;
+use super::{draw_line, key_row};
 
 pub struct HelpOverlay<'a> {
     pub app: &'a App,
@@ -247,10 +247,10 @@ impl Widget for HelpOverlay<'_> {
         let first_area = if two { left } else { inner };
         let first = layout.columns[0].iter().skip(layout.scroll);
         for (line, row) in first.zip(first_area.rows()) {
-            line.render(row, buf);
+            draw_line(line, row, buf);
         }
         for (line, row) in layout.columns[1].iter().zip(right.rows()) {
-            line.render(row, buf);
+            draw_line(line, row, buf);
         }
     }
 }

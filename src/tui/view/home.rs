@@ -12,7 +12,7 @@ use super::super::action::KeyAction;
 use super::super::app::App;
 use super::super::text::{pad, truncate, width, wrap};
 use super::footer::Footer;
-use super::pane;
+use super::{draw_line, pane};
 
 /// A row of the lesson list.
 enum Row {
@@ -250,7 +250,7 @@ impl Widget for Preview<'_> {
             Span::raw(lang.pick(" open the sandbox", " 打开沙盒")),
         ]));
         for (line, row) in lines.into_iter().zip(inner.rows()) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }

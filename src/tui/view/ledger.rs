@@ -14,7 +14,7 @@ use crate::sim::{Lang, Verdict, World};
 
 use super::super::text::{pad, width, wrap};
 use super::super::theme::Theme;
-use super::pane;
+use super::{draw_line, pane};
 
 pub struct LedgerPane<'a> {
     pub world: &'a World,
@@ -268,7 +268,7 @@ impl Widget for LedgerPane<'_> {
             above = text;
         }
         for (line, row) in lines.into_iter().zip(inner.rows()) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }

@@ -16,7 +16,7 @@ use super::super::app::Lab;
 use super::super::metrics::{MetricHistory, Owner};
 use super::super::text::{pad, width};
 use super::super::theme::Theme;
-use super::pane;
+use super::{draw_line, pane};
 
 pub struct MetricsPane<'a> {
     pub lab: &'a Lab,
@@ -348,7 +348,7 @@ impl Widget for MetricsPane<'_> {
             lines.push(Line::styled(words, theme.dim));
         }
         for (line, row) in lines.into_iter().zip(inner.rows()) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }

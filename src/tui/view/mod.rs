@@ -24,6 +24,58 @@ use super::theme::Theme;
 use crate::sim::Lang;
 pub use help::max_scroll as help_max_scroll;
 
+/// Whether `c` is always a grapheme of its own, one column wide: printable ASCII and the
+/// punctuation, Greek, arrows, box drawing, blocks and shapes the lab draws with. None of these
+/// combine with a neighbour (no marks, joiners, Hangul or regional indicators); the soft hyphen
+/// and the two emoji squares ◽◾ are left out.
+fn single_column(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{00A1}'..='\u{00AC}'
+        | '\u{00AE}'..='\u{00FF}'
+        | '\u{0391}'..='\u{03C9}'
+        | '\u{2010}'..='\u{2027}'
+        | '\u{2190}'..='\u{21FF}'
+        | '\u{2500}'..='\u{25FC}'
+        | '\u{25FF}'
+        | '\u{2713}'
+        | '\u{2717}'
+    )
+}
+
+/// Draws one line of text into the first row of `area`, exactly as `Line::render` would.
+///
+/// Nearly all the lab's text is made of characters that are each one grapheme one column wide;
+/// writing those cells directly skips ratatui's grapheme segmentation, which was most of the time
+/// of a frame. Anything else (CJK, combining marks, centred text) goes through `Line::render`.
+fn draw_line(line: &Line, area: Rect, buf: &mut Buffer) {
+    let plain = |span: &Span| span.content.chars().all(single_column);
+    let left = matches!(
+        line.alignment,
+        None | Some(ratatui::layout::Alignment::Left)
+    );
+    if !left || !line.spans.iter().all(plain) {
+        line.render(area, buf);
+        return;
+    }
+    let area = area.intersection(buf.area);
+    if area.is_empty() || line.spans.iter().all(|s| s.content.is_empty()) {
+        return;
+    }
+    let row = Rect { height: 1, ..area };
+    buf.set_style(row, line.style);
+    let mut x = row.x;
+    for span in &line.spans {
+        for c in span.content.chars() {
+            if x >= row.right() {
+                return;
+            }
+            buf[(x, row.y)].set_char(c).set_style(span.style);
+            x += 1;
+        }
+    }
+}
+
 /// Below this the screen says so instead of drawing a garbled lab.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -340,5 +392,52 @@ mod tests {
             lines,
             ["P1 acks=all", "  · accumulator: m1 m2", "  · acked 3"]
         );
+    }
+
+    fn styled_span() -> impl proptest::strategy::Strategy<Value = Span<'static>> {
+        use proptest::prelude::*;
+        use ratatui::style::Modifier;
+        let text = prop_oneof![
+            "[ -~]{0,12}",
+            "[a-z·○●✓✗▸…—×←→Δ─═│┃║▁█┌┐ ]{0,12}",
+            // Not plain ASCII: wide, combining and control characters take ratatui's own path.
+            "[a-z 订单\u{301}\t]{0,6}",
+        ];
+        let style = (0u8..4, any::<bool>()).prop_map(|(color, bold)| {
+            let style = Style::new().fg(Color::Indexed(color));
+            if bold {
+                style.add_modifier(Modifier::BOLD)
+            } else {
+                style
+            }
+        });
+        (text, style).prop_map(|(text, style)| Span::styled(text, style))
+    }
+
+    #[test]
+    fn single_column_characters_are_one_column_wide() {
+        let wide: Vec<char> = ('\0'..=char::MAX)
+            .filter(|&c| single_column(c) && Span::raw(c.to_string()).width() != 1)
+            .collect();
+        assert_eq!(wide, []);
+    }
+
+    proptest::proptest! {
+        /// The fast path draws exactly what `Line::render` draws.
+        #[test]
+        fn draw_line_matches_line_render(
+            spans in proptest::collection::vec(styled_span(), 0..5),
+            line_color in 0u8..4,
+            x in 0u16..6,
+            width in 0u16..30,
+        ) {
+            let line = Line::from(spans).style(Style::new().bg(Color::Indexed(line_color)));
+            let area = Rect::new(x, 1, width, 2);
+            let mut expected = Buffer::empty(Rect::new(0, 0, 24, 3));
+            let mut drawn = expected.clone();
+            line.clone().render(area, &mut expected);
+            draw_line(&line, area, &mut drawn);
+            proptest::prop_assert_eq!(drawn, expected);
+        }
     }
 }

@@ -17,7 +17,7 @@ use super::super::action::KeyAction;
 use super::super::app::{App, Lab};
 use super::super::text::wrap;
 use super::super::theme::Theme;
-use super::{key_row, pane};
+use super::{draw_line, key_row, pane};
 
 pub struct Narration<'a> {
     pub player: &'a Player,
@@ -209,7 +209,7 @@ impl Widget for Narration<'_> {
         let height = usize::from(inner.height);
         let Some(beat) = lesson.beats.get(cursor.beat) else {
             for (line, row) in self.finished(width).into_iter().zip(inner.rows()) {
-                line.render(row, buf);
+                draw_line(&line, row, buf);
             }
             return;
         };
@@ -238,7 +238,7 @@ impl Widget for Narration<'_> {
         }
         let lines = say.into_iter().chain(question).chain(checks);
         for (line, row) in lines.zip(inner.rows()) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }
@@ -306,7 +306,7 @@ impl Widget for SandboxGuide<'_> {
             ));
         }
         for (line, row) in lines.into_iter().zip(inner.rows()) {
-            line.render(row, buf);
+            draw_line(&line, row, buf);
         }
     }
 }

@@ -158,9 +158,11 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Whether `key` names work still waiting (not run, cancelled, or replaced in its slot).
     fn is_current(&self, key: &QueueKey) -> bool {
-        let slot = &self.slots[key.slot as usize];
-        slot.key.sequence == key.sequence && slot.item.is_some()
+        self.slots
+            .get(key.slot as usize)
+            .is_some_and(|s| s.key.sequence == key.sequence && s.item.is_some())
     }
 
     /// Frees a slot (off the wheel already) and returns its work.
@@ -185,11 +187,7 @@ impl<T> Queue<T> {
 
     /// Cancels scheduled work; a key that already ran or was cancelled is ignored.
     pub fn cancel(&mut self, key: QueueKey) {
-        if !self
-            .slots
-            .get(key.slot as usize)
-            .is_some_and(|s| s.key.sequence == key.sequence && s.item.is_some())
-        {
+        if !self.is_current(&key) {
             return;
         }
         if self.slots[key.slot as usize].on_wheel {
